@@ -1,0 +1,1 @@
+"""Beacon's engine room: everything the pages do, without Streamlit."""

@@ -1,0 +1,1 @@
+"""Datasets: ingest, catalog of immutable Parquet versions, column roles, profiles, exports."""
