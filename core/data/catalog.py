@@ -181,7 +181,9 @@ class Catalog:
         """Every dataset, by name."""
         require(user, Role.VIEWER, "Reading datasets")
         with self.store.session() as s:
-            return [self._dataset(r) for r in s.scalars(select(DatasetRow).order_by(DatasetRow.name))]
+            return [
+                self._dataset(r) for r in s.scalars(select(DatasetRow).order_by(DatasetRow.name))
+            ]
 
     def get(self, user: User, name: str) -> Dataset:
         """One dataset by name."""
@@ -237,7 +239,9 @@ class Catalog:
         try:
             con = self.connect()
             try:
-                staged = ingest.stage(con, source, filename, staging, options or ingest.ReadOptions())
+                staged = ingest.stage(
+                    con, source, filename, staging, options or ingest.ReadOptions()
+                )
             finally:
                 con.close()
             return self._commit(user, name, staged, filename, description)
@@ -310,8 +314,9 @@ class Catalog:
                 row = s.scalar(select(DatasetRow).where(DatasetRow.name == name))
                 previous_roles: Mapping[str, str | None] = {}
                 if row is None:
-                    row = DatasetRow(name=name, description=description, current_version=1,
-                                     created_by=user.email)  # fmt: skip
+                    row = DatasetRow(
+                        name=name, description=description, current_version=1, created_by=user.email
+                    )
                     s.add(row)
                     s.flush()
                     version = 1
@@ -344,8 +349,15 @@ class Catalog:
                 )
                 row.current_version = version
                 row.updated_at = utcnow()
-                audit.record(s, user, "dataset.ingest", name, version=version, rows=staged.rows,
-                             source=source_name[:200])  # fmt: skip
+                audit.record(
+                    s,
+                    user,
+                    "dataset.ingest",
+                    name,
+                    version=version,
+                    rows=staged.rows,
+                    source=source_name[:200],
+                )
                 s.flush()
                 final = self.root / relative
                 final.parent.mkdir(parents=True, exist_ok=True)
@@ -373,12 +385,9 @@ class Catalog:
             types = {c["name"]: c["type"] for c in current.columns}
             merged = {c["name"]: c.get("role") for c in current.columns} | dict(roles)
             validate_roles(merged, types)
-            current.columns = [
-                {"name": c, "type": types[c], "role": merged[c]} for c in types
-            ]
+            current.columns = [{"name": c, "type": types[c], "role": merged[c]} for c in types]
             changed = {c: r for c, r in roles.items()}
-            audit.record(s, user, "dataset.set_roles", name, version=current.version,
-                         roles=changed)  # fmt: skip
+            audit.record(s, user, "dataset.set_roles", name, version=current.version, roles=changed)
         return self.get(user, name)
 
     def restore(self, user: User, name: str, version: int) -> Dataset:

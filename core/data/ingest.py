@@ -171,8 +171,14 @@ def _check_rows(rows: list[list[str]], width: int, options: ReadOptions, first_l
             )
 
 
-def _csv_sql(path: Path, delimiter: str, names: list[str] | None, encoding: str,
-             options: ReadOptions, full_scan: bool) -> tuple[str, dict]:  # fmt: skip
+def _csv_sql(
+    path: Path,
+    delimiter: str,
+    names: list[str] | None,
+    encoding: str,
+    options: ReadOptions,
+    full_scan: bool,
+) -> tuple[str, dict]:
     params = {
         "path": str(path),
         "delim": delimiter,
@@ -201,7 +207,8 @@ def _explain_csv_error(exc: duckdb.Error, width: int) -> UserInputError:
     found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
     if found:
         return UserInputError(
-            f"{where} has {found.group(2)} fields but the header has {found.group(1)}: fix that row."
+            f"{where} has {found.group(2)} fields but the header has {found.group(1)}: "
+            "fix that row."
         )
     if "Value with unterminated quote" in text or "unterminated quote" in text.lower():
         return UserInputError(f"{where} opens a quote that never closes: fix the quoting.")
@@ -320,7 +327,9 @@ def _excel_to_csv(source: Path, filename: str, target: Path, sheet: str | None) 
                     raise UserInputError(
                         f"Row {number} has values beyond the last named column: name that column."
                     )
-                writer.writerow([_cell_text(v) for v in values[:width]] + [""] * (width - len(values)))
+                writer.writerow(
+                    [_cell_text(v) for v in values[:width]] + [""] * (width - len(values))
+                )
     finally:
         workbook.close()
 
@@ -358,7 +367,9 @@ def stage(con, source: Path, filename: str, staging: Path, options: ReadOptions)
             )
         except duckdb.Error as exc:
             kind = "Parquet" if fmt == "parquet" else "JSON-lines"
-            raise UserInputError(f"{filename} is not a readable {kind} file: {first_line(exc)}") from exc
+            raise UserInputError(
+                f"{filename} is not a readable {kind} file: {first_line(exc)}"
+            ) from exc
     return _validate(con, staging, filename, fmt)
 
 

@@ -32,41 +32,125 @@ def register(role: ColumnRole) -> ColumnRole:
 
 
 for _role in (
-    ColumnRole("date", "Date", "When the event happened", (TEMPORAL,),
-               (r"^(order_|invoice_|transaction_|sale_|txn_)?date$", r"date", r"^(ds|day|timestamp)$", r"_at$")),
-    ColumnRole("order_id", "Order ID", "Identifies an order (several lines may share it)", (TEXT, NUMERIC),
-               (r"^(order|invoice|transaction|txn|receipt)_?(id|no|number)$",)),
-    ColumnRole("customer_id", "Customer ID", "Identifies a customer", (TEXT, NUMERIC),
-               (r"^(customer|client|cust|buyer|account)_?(id|no|number|key)?$",)),
-    ColumnRole("amount", "Amount", "Money per row: revenue or sales value", (NUMERIC,),
-               (r"^(amount|revenue|sales|total|net_sales|sales_amount|line_total|value|gmv)$",
-                r"(revenue|amount|sales)")),
-    ColumnRole("quantity", "Quantity", "Units per row", (NUMERIC,),
-               (r"^(quantity|qty|units|units_sold|volume|demand)$",)),
+    ColumnRole(
+        "date",
+        "Date",
+        "When the event happened",
+        (TEMPORAL,),
+        (
+            r"^(order_|invoice_|transaction_|sale_|txn_)?date$",
+            r"date",
+            r"^(ds|day|timestamp)$",
+            r"_at$",
+        ),
+    ),
+    ColumnRole(
+        "order_id",
+        "Order ID",
+        "Identifies an order (several lines may share it)",
+        (TEXT, NUMERIC),
+        (r"^(order|invoice|transaction|txn|receipt)_?(id|no|number)$",),
+    ),
+    ColumnRole(
+        "customer_id",
+        "Customer ID",
+        "Identifies a customer",
+        (TEXT, NUMERIC),
+        (r"^(customer|client|cust|buyer|account)_?(id|no|number|key)?$",),
+    ),
+    ColumnRole(
+        "amount",
+        "Amount",
+        "Money per row: revenue or sales value",
+        (NUMERIC,),
+        (
+            r"^(amount|revenue|sales|total|net_sales|sales_amount|line_total|value|gmv)$",
+            r"(revenue|amount|sales)",
+        ),
+    ),
+    ColumnRole(
+        "quantity",
+        "Quantity",
+        "Units per row",
+        (NUMERIC,),
+        (r"^(quantity|qty|units|units_sold|volume|demand)$",),
+    ),
     ColumnRole("price", "Unit price", "Price per unit", (NUMERIC,), (r"^(unit_)?price$", r"price")),
-    ColumnRole("cost", "Unit cost", "Cost per unit (for margins)", (NUMERIC,),
-               (r"^(unit_)?cost$", r"^cogs$", r"cost$")),
-    ColumnRole("sku", "SKU", "Identifies a product variant", (TEXT, NUMERIC),
-               (r"^(sku|item_id|product_id|article|part_no|part_number|item)$",)),
-    ColumnRole("product", "Product", "Product name", (TEXT,), (r"^(product|product_name|item_name)$",)),
-    ColumnRole("category", "Category", "Product category", (TEXT,),
-               (r"^(category|product_category|segment|department|family)$",)),
-    ColumnRole("region", "Region", "Geography: region, state or market", (TEXT,),
-               (r"^(region|state|market|territory|area|zone)$",)),
+    ColumnRole(
+        "cost",
+        "Unit cost",
+        "Cost per unit (for margins)",
+        (NUMERIC,),
+        (r"^(unit_)?cost$", r"^cogs$", r"cost$"),
+    ),
+    ColumnRole(
+        "sku",
+        "SKU",
+        "Identifies a product variant",
+        (TEXT, NUMERIC),
+        (r"^(sku|item_id|product_id|article|part_no|part_number|item)$",),
+    ),
+    ColumnRole(
+        "product", "Product", "Product name", (TEXT,), (r"^(product|product_name|item_name)$",)
+    ),
+    ColumnRole(
+        "category",
+        "Category",
+        "Product category",
+        (TEXT,),
+        (r"^(category|product_category|segment|department|family)$",),
+    ),
+    ColumnRole(
+        "region",
+        "Region",
+        "Geography: region, state or market",
+        (TEXT,),
+        (r"^(region|state|market|territory|area|zone)$",),
+    ),
     ColumnRole("country", "Country", "Country", (TEXT,), (r"^(country|country_code|nation)$",)),
-    ColumnRole("channel", "Channel", "Sales or acquisition channel", (TEXT,),
-               (r"^(channel|sales_channel|source|medium)$",)),
-    ColumnRole("promotion", "Promotion", "Whether a promotion applied", (NUMERIC, TEXT, ANY),
-               (r"^(promo|promotion|on_promo|promo_flag|is_promo)$",)),
-    ColumnRole("supplier", "Supplier", "Identifies a supplier", (TEXT, NUMERIC),
-               (r"^(supplier|supplier_id|vendor|vendor_id)$",)),
-    ColumnRole("lead_time_days", "Lead time (days)", "Supplier lead time in days", (NUMERIC,),
-               (r"^lead_?time", r"lead_time")),
-    ColumnRole("on_hand", "On hand", "Units in stock now", (NUMERIC,),
-               (r"^(on_hand|stock|stock_on_hand|inventory|qty_on_hand)$",)),
-    ColumnRole("on_order", "On order", "Units ordered, not yet received", (NUMERIC,),
-               (r"^(on_order|open_orders|qty_on_order)$",)),
-):  # fmt: skip
+    ColumnRole(
+        "channel",
+        "Channel",
+        "Sales or acquisition channel",
+        (TEXT,),
+        (r"^(channel|sales_channel|source|medium)$",),
+    ),
+    ColumnRole(
+        "promotion",
+        "Promotion",
+        "Whether a promotion applied",
+        (NUMERIC, TEXT, ANY),
+        (r"^(promo|promotion|on_promo|promo_flag|is_promo)$",),
+    ),
+    ColumnRole(
+        "supplier",
+        "Supplier",
+        "Identifies a supplier",
+        (TEXT, NUMERIC),
+        (r"^(supplier|supplier_id|vendor|vendor_id)$",),
+    ),
+    ColumnRole(
+        "lead_time_days",
+        "Lead time (days)",
+        "Supplier lead time in days",
+        (NUMERIC,),
+        (r"^lead_?time", r"lead_time"),
+    ),
+    ColumnRole(
+        "on_hand",
+        "On hand",
+        "Units in stock now",
+        (NUMERIC,),
+        (r"^(on_hand|stock|stock_on_hand|inventory|qty_on_hand)$",),
+    ),
+    ColumnRole(
+        "on_order",
+        "On order",
+        "Units ordered, not yet received",
+        (NUMERIC,),
+        (r"^(on_order|open_orders|qty_on_order)$",),
+    ),
+):
     register(_role)
 
 
@@ -76,9 +160,22 @@ def kind_of(duckdb_type: str) -> str:
     if t.startswith(("DATE", "TIMESTAMP", "TIME")):
         return TEMPORAL
     if t.startswith(
-        ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-         "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
-    ):  # fmt: skip
+        (
+            "TINYINT",
+            "SMALLINT",
+            "INTEGER",
+            "BIGINT",
+            "HUGEINT",
+            "UTINYINT",
+            "USMALLINT",
+            "UINTEGER",
+            "UBIGINT",
+            "FLOAT",
+            "DOUBLE",
+            "DECIMAL",
+            "REAL",
+        )
+    ):
         return NUMERIC
     if t == "BOOLEAN":
         return ANY
