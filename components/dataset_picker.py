@@ -16,15 +16,22 @@ from core.data.samples import load_sample
 KEY = "dataset"
 
 
-def _load_sample_button(user: User, key: str) -> None:
+def select_next(name: str | None, *, key: str = KEY) -> None:
+    """Choose the dataset the picker shows on the next run (widget keys can't be set later)."""
+    st.session_state[f"{key}_next"] = name
+
+
+def _load_sample_button(user: User, picker_key: str) -> None:
     if not user.can(Role.ANALYST):
         st.info("Ask an analyst or admin to add data or load the sample company.")
         return
-    if st.button("Load sample data", key=key, icon=":material/download:", type="primary"):
+    if st.button(
+        "Load sample data", key=f"{picker_key}_sample", icon=":material/download:", type="primary"
+    ):
         with errors.shown(), st.status("Generating the sample company…") as status:
             loaded = load_sample(services().catalog, user)
             status.update(label=f"Loaded {len(loaded)} sample datasets", state="complete")
-            st.session_state[KEY] = loaded[0].name
+            select_next(loaded[0].name, key=picker_key)
             st.rerun()
 
 
@@ -34,9 +41,11 @@ def show(user: User, *, key: str = KEY, with_versions: bool = True) -> Dataset |
     datasets = {d.name: d for d in catalog.datasets(user)}
     if not datasets:
         st.info("There is no data yet. Upload a file on the Data page or load the sample company.")
-        _load_sample_button(user, key=f"{key}_sample")
+        _load_sample_button(user, key)
         return None
     names = list(datasets)
+    if f"{key}_next" in st.session_state:
+        st.session_state[key] = st.session_state.pop(f"{key}_next")
     if st.session_state.get(key) not in datasets:
         st.session_state[key] = names[0]
     with st.sidebar:
@@ -54,7 +63,7 @@ def show(user: User, *, key: str = KEY, with_versions: bool = True) -> Dataset |
             "Version",
             list(labels),
             format_func=labels.get,
-            key=f"{key}_version_{name}",
+            key=f"{key}_version_{name}_{dataset.version}",  # resets when current moves
             index=list(labels).index(dataset.version),
         )
     if chosen == dataset.version:

@@ -22,6 +22,9 @@ st.write(
         "admin": "You can do everything, including managing users and settings.",
     }[user.role.label]
 )
+if st.button("Sign out", key="sign_out", icon=":material/logout:"):
+    session.sign_out()
+    st.rerun()
 if services().settings.auth_mode == "local":
     st.subheader("Change password")
     session.change_password_form(user, required=False)

@@ -86,7 +86,7 @@ with invite_tab:
     with st.form("invite", clear_on_submit=True):
         invite_email = st.text_input("Email")
         invite_name = st.text_input("Name")
-        invite_role = st.selectbox("Role", [r.label for r in Role], index=0)
+        invite_role = st.selectbox("Role", [r.label for r in Role], index=0, key="invite_role")
         submitted = st.form_submit_button("Create account", type="primary")
     if submitted:
         with errors.shown():

@@ -62,7 +62,7 @@ def add_data_form() -> None:
             with errors.shown(), st.status("Generating the sample company…") as status:
                 loaded = load_sample(svc.catalog, user)
                 status.update(label=f"Loaded {len(loaded)} sample datasets", state="complete")
-                st.session_state[dataset_picker.KEY] = loaded[0].name
+                dataset_picker.select_next(loaded[0].name)
                 st.rerun()
         return
     server_files = svc.catalog.server_files(user) if source == "Server folder" else []
@@ -123,7 +123,7 @@ def add_data_form() -> None:
                     user, chosen_file, name=target, options=options
                 )
         verb = "Created" if dataset.version == 1 else f"Added version {dataset.version} to"
-        st.session_state[dataset_picker.KEY] = dataset.name
+        dataset_picker.select_next(dataset.name)
         st.session_state["ingest_message"] = (
             f"{verb} {dataset.name}: {dataset.rows:,} rows, {len(dataset.columns)} columns. "
             f"{'It replaces' if dataset.version > 1 else 'Check'} the column roles below."
@@ -266,7 +266,7 @@ with tabs["Versions"]:
             if st.button("Delete dataset", key="delete", disabled=confirm != dataset.name):
                 with errors.shown():
                     svc.catalog.delete(user, dataset.name)
-                    st.session_state.pop(dataset_picker.KEY, None)
+                    dataset_picker.select_next(None)
                     st.rerun()
 
 if "Add data" in tabs:

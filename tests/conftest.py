@@ -44,9 +44,7 @@ def make_user(services: Services) -> Callable[..., User]:
             admin = users.create_first_admin(services.store, "root@example.com", PASSWORD)
             if role == Role.ADMIN and email == "root@example.com":
                 return admin
-        user, _ = users.create_user(
-            services.store, User.system(), email, role, password=PASSWORD
-        )
+        user, _ = users.create_user(services.store, User.system(), email, role, password=PASSWORD)
         return user
 
     return make

@@ -67,30 +67,16 @@ _COUNTRIES = (
     ("United States", 6, 1200), ("Canada", 9, 1800), ("Mexico", 12, 2500), ("Germany", 24, 7000),
     ("Portugal", 26, 6000), ("Italy", 27, 7500), ("Poland", 25, 7600), ("Turkey", 30, 9500),
     ("India", 38, 13500), ("Vietnam", 40, 14000), ("China", 42, 11500), ("Bangladesh", 45, 14500),
-    ("Taiwan", 36, 11800), ("South Korea", 33, 10500), ("Japan", 32, 10000), ("Indonesia", 44, 15000),
+    ("Taiwan", 36, 11800), ("South Korea", 33, 10500), ("Japan", 32, 10000),
+    ("Indonesia", 44, 15000),
 )  # fmt: skip
 _MODES = ("road", "rail", "sea", "air")
 _MODE_SPEED = np.array([1.0, 1.25, 1.0, 0.3])  # lead-time multiplier per mode
 _CERTS = ("ISO 9001", "ISO 14001", "ISO 45001", "SA8000", "OEKO-TEX", "BSCI")
 # (month, day, length): spring sale, summer sale, Black Friday week, year-end clearance
 _PROMOS = ((3, 14, 7), (7, 8, 10), (11, 24, 6), (12, 26, 5))
-_FIRST_A = (
-    "Al",
-    "Bri",
-    "Ca",
-    "Da",
-    "El",
-    "Fa",
-    "Jo",
-    "Ka",
-    "Li",
-    "Ma",
-    "No",
-    "Ro",
-    "Sa",
-    "Te",
-    "Vi",
-)
+_FIRST_A = ("Al", "Bri", "Ca", "Da", "El", "Fa", "Jo", "Ka", "Li", "Ma", "No", "Ro", "Sa", "Te",
+            "Vi")  # fmt: skip
 _FIRST_B = ("ra", "len", "na", "rin", "son", "lia", "mo", "ver", "do", "ne", "tha", "ri")
 _LAST_A = ("Ash", "Brook", "Crane", "Dal", "Elm", "Fair", "Glen", "Hart", "Hol", "Kin", "Lark",
            "Mer", "North", "Oak", "Pen", "Ried", "Stone", "Thorn", "West", "Wil")  # fmt: skip
@@ -116,8 +102,14 @@ def generate_company(
         rng, days, units, products, suppliers, sup_idx, z_on_time, distance
     )
     inventory = _inventory(rng, days, units, products, in_transit)
-    return {"orders": orders, "customers": customers, "products": products,
-            "suppliers": suppliers, "inventory": inventory, "shipments": shipments}  # fmt: skip
+    return {
+        "orders": orders,
+        "customers": customers,
+        "products": products,
+        "suppliers": suppliers,
+        "inventory": inventory,
+        "shipments": shipments,
+    }
 
 
 def _draw_days(
@@ -146,9 +138,9 @@ def _demand(rng: np.random.Generator, days: np.ndarray) -> tuple[np.ndarray, np.
         for month, day, length in _PROMOS:
             opens = np.datetime64(f"{year}-{month:02d}-{day:02d}")
             promo |= (days >= opens) & (days < opens + length)
-    season = (1 + 0.8 * np.exp(-(((doy - 345) / 30) ** 2))  # holiday peak
-              + 0.12 * np.exp(-(((doy - 190) / 35) ** 2))  # summer bump
-              - 0.15 * np.exp(-(((doy - 35) / 20) ** 2)))  # post-holiday lull  # fmt: skip
+    # Holiday peak in December, a small summer bump, a post-holiday lull in February.
+    bumps = [(0.8, 345, 30), (0.12, 190, 35), (-0.15, 35, 20)]
+    season = 1 + sum(h * np.exp(-(((doy - c) / w) ** 2)) for h, c, w in bumps)
     years_to_end = (np.arange(n) - (n - 1)) / 365.25
     base = np.exp(_TREND * years_to_end) * season * (1 + 0.5 * promo) * rng.lognormal(0, 0.08, n)
     outage, spike = int(n * 0.42), int(n * 0.63)
@@ -170,16 +162,20 @@ def _suppliers(rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray, np.n
     n_certs = rng.choice(4, n, p=[0.25, 0.35, 0.25, 0.15])
     certs = ["; ".join(sorted(rng.choice(_CERTS, k, replace=False))) for k in n_certs]
     names = _unique_names(rng, _FIRST_A, _LAST_B, n)
-    return pd.DataFrame({
-        "supplier_id": [f"S-{i + 1:03d}" for i in range(n)],
-        "supplier_name": [f"{nm} {s}" for nm, s in zip(names, rng.choice(_SUPPLIER, n), strict=True)],
-        "country": [c[0] for c in country],
-        "lead_time_mean_days": lt_mean,
-        "lead_time_std_days": lt_std,
-        "on_time_rate": np.round(on_time, 3),
-        "defect_rate": np.round(rng.uniform(0.004, 0.04, n) * (1 - 0.2 * n_certs), 4),
-        "certifications": certs,
-    }), z, np.array([c[2] for c in country], dtype=float)  # fmt: skip
+    suffix = rng.choice(_SUPPLIER, n)
+    frame = pd.DataFrame(
+        {
+            "supplier_id": [f"S-{i + 1:03d}" for i in range(n)],
+            "supplier_name": [f"{nm} {sx}" for nm, sx in zip(names, suffix, strict=True)],
+            "country": [c[0] for c in country],
+            "lead_time_mean_days": lt_mean,
+            "lead_time_std_days": lt_std,
+            "on_time_rate": np.round(on_time, 3),
+            "defect_rate": np.round(rng.uniform(0.004, 0.04, n) * (1 - 0.2 * n_certs), 4),
+            "certifications": certs,
+        }
+    )
+    return frame, z, np.array([c[2] for c in country], dtype=float)
 
 
 def _unique_names(
@@ -200,14 +196,20 @@ def _products(
         names = _unique_names(rng, _ADJECTIVES, nouns, n, " ")
         p = np.maximum(np.floor(rng.lognormal(np.log(price), 0.35, n)) + 0.99, 1.99)
         sup = sup_order[(2 * k + (rng.random(n) < 0.35)) % len(suppliers)]  # main + second source
-        frames.append(pd.DataFrame({
-            "sku": [f"{code}-{i + 1:04d}" for i in range(n)], "product_name": names, "category": cat,
-            "unit_price": p, "unit_cost": np.round(p * rng.uniform(0.38, 0.62, n), 2),
-            "supplier_id": suppliers["supplier_id"].to_numpy()[sup],
-            "holding_cost_rate": np.round(rng.uniform(0.15, 0.30, n), 3),
-            "ordering_cost": np.round(rng.uniform(40, 250, n), 2),
-            "weight_kg": np.round(rng.lognormal(np.log(kg), 0.4, n), 2),
-        }))  # fmt: skip
+        frame = pd.DataFrame(
+            {
+                "sku": [f"{code}-{i + 1:04d}" for i in range(n)],
+                "product_name": names,
+                "category": cat,
+                "unit_price": p,
+                "unit_cost": np.round(p * rng.uniform(0.38, 0.62, n), 2),
+                "supplier_id": suppliers["supplier_id"].to_numpy()[sup],
+                "holding_cost_rate": np.round(rng.uniform(0.15, 0.30, n), 3),
+                "ordering_cost": np.round(rng.uniform(40, 250, n), 2),
+                "weight_kg": np.round(rng.lognormal(np.log(kg), 0.4, n), 2),
+            }
+        )
+        frames.append(frame)
         mixes.append(np.tile(mix, (n, 1)))
         sup_idx.append(sup)
     products = pd.concat(frames, ignore_index=True)
@@ -243,26 +245,34 @@ def _customers(
     rank[np.argsort(signup, kind="stable")] = np.arange(n)  # IDs increase with signup date
     ids = np.array([f"C-{r + 1:05d}" for r in rank], dtype=object)
     region = rng.choice(len(_REGIONS), n, p=_REGION_P)
-    acq = np.where(kind == 1, rng.choice(len(_ACQUISITION), n, p=_ACQUISITION_P[1]),
-                   rng.choice(len(_ACQUISITION), n, p=_ACQUISITION_P[0]))  # fmt: skip
+    by_kind = [rng.choice(len(_ACQUISITION), n, p=p) for p in _ACQUISITION_P]
+    acq = np.where(kind == 1, by_kind[1], by_kind[0])
     first_name = [_FIRST_A[a] + _FIRST_B[b] for a, b in rng.integers(0, [15, 12], (n, 2))]
     last_name = [_LAST_A[a] + _LAST_B[b] for a, b in rng.integers(0, [20, 11], (n, 2))]
     suffix = rng.choice(_BUSINESS, n)
-    name = [f"{ln} {sx}" if k else f"{fn} {ln}"
-            for fn, ln, sx, k in zip(first_name, last_name, suffix, kind, strict=True)]  # fmt: skip
+    name = [
+        f"{ln} {sx}" if k else f"{fn} {ln}"
+        for fn, ln, sx, k in zip(first_name, last_name, suffix, kind, strict=True)
+    ]
     email = [
         f"{nm.lower().replace(' ', '.')}.{i[2:]}@example.com"
         for nm, i in zip(name, ids, strict=True)
     ]
-    frame = pd.DataFrame({
-        "customer_id": ids, "customer_name": name, "email": email,
-        "signup_date": signup.astype(_DT),
-        "region": np.array(_REGIONS)[region], "acquisition_channel": np.array(_ACQUISITION)[acq],
-        "customer_type": np.where(kind == 1, "Business", "Consumer"),
-    }).iloc[np.argsort(rank)].reset_index(drop=True)  # fmt: skip
-    behaviour = {"kind": kind, "is_new": is_new, "first": first, "lo": lo, "hi": hi,
-                 "weight": weight, "id": ids, "region": region}  # fmt: skip
-    return frame, behaviour
+    frame = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "customer_name": name,
+            "email": email,
+            "signup_date": signup.astype(_DT),
+            "region": np.array(_REGIONS)[region],
+            "acquisition_channel": np.array(_ACQUISITION)[acq],
+            "customer_type": np.where(kind == 1, "Business", "Consumer"),
+        }
+    )
+    behaviour = dict(
+        kind=kind, is_new=is_new, first=first, lo=lo, hi=hi, weight=weight, id=ids, region=region
+    )
+    return frame.iloc[np.argsort(rank)].reset_index(drop=True), behaviour
 
 
 def _orders(
@@ -276,7 +286,7 @@ def _orders(
     pop: np.ndarray,
     mix: np.ndarray,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Order lines, plus total units sold per SKU (drives replenishment and stock)."""  # fmt: skip
+    """Order lines, plus total units sold per SKU (drives replenishment and stock)."""
     n_days, n_sku = len(days), len(products)
     # Scale repeat rates so volume lands near the target whatever the seed's customer mix.
     target = _ORDERS_PER_YEAR * n_days / 365.25 - cust["is_new"].sum()
@@ -285,8 +295,8 @@ def _orders(
     new = np.flatnonzero(cust["is_new"])
     who = np.concatenate([new, repeat])
     kind = cust["kind"]
-    day = np.concatenate([cust["first"][new], _draw_days(
-        rng, cum, kind[repeat], cust["lo"][repeat], cust["hi"][repeat])])  # fmt: skip
+    again = _draw_days(rng, cum, kind[repeat], cust["lo"][repeat], cust["hi"][repeat])
+    day = np.concatenate([cust["first"][new], again])
     order = np.lexsort((who, day))
     who, day = who[order], day[order]
     kind_o = kind[who]
@@ -324,16 +334,25 @@ def _orders(
     price = np.round(products["unit_price"].to_numpy()[sku] * drift, 2)
     cost = np.round(products["unit_cost"].to_numpy()[sku] * drift, 2)
     order_ids = np.array([f"SO-{i + 1:06d}" for i in range(n_orders)], dtype=object)
-    frame = pd.DataFrame({
-        "order_id": order_ids[o], "line_no": line_no, "order_date": days[ld].astype(_DT),
-        "customer_id": cust["id"][who[o]], "sku": products["sku"].to_numpy()[sku],
-        "product_name": products["product_name"].to_numpy()[sku],
-        "category": products["category"].to_numpy()[sku],
-        "region": np.array(_REGIONS)[cust["region"][who[o]]],
-        "channel": np.array(_CHANNELS)[channel[o]], "promotion": promo, "quantity": qty,
-        "unit_price": price, "discount_pct": disc, "amount": np.round(qty * price * (1 - disc), 2),
-        "unit_cost": cost,
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "order_id": order_ids[o],
+            "line_no": line_no,
+            "order_date": days[ld].astype(_DT),
+            "customer_id": cust["id"][who[o]],
+            "sku": products["sku"].to_numpy()[sku],
+            "product_name": products["product_name"].to_numpy()[sku],
+            "category": products["category"].to_numpy()[sku],
+            "region": np.array(_REGIONS)[cust["region"][who[o]]],
+            "channel": np.array(_CHANNELS)[channel[o]],
+            "promotion": promo,
+            "quantity": qty,
+            "unit_price": price,
+            "discount_pct": disc,
+            "amount": np.round(qty * price * (1 - disc), 2),
+            "unit_cost": cost,
+        }
+    )
     return frame, np.bincount(sku, weights=qty, minlength=n_sku)
 
 
@@ -347,7 +366,7 @@ def _shipments(
     z: np.ndarray,
     distance: np.ndarray,
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Inbound purchase orders sized by EOQ, plus units still in transit per (SKU, warehouse)."""  # fmt: skip
+    """Inbound purchase orders sized by EOQ, plus units still in transit per (SKU, warehouse)."""
     n_days, n_sku = len(days), len(products)
     holding = products["holding_cost_rate"].to_numpy() * products["unit_cost"].to_numpy()
     annual = units / (n_days / 365.25)
@@ -367,20 +386,26 @@ def _shipments(
     qty = np.ceil(eoq[item] * rng.uniform(0.8, 1.2, n)).astype(np.int64)
     wh = rng.choice(len(_WAREHOUSES), n, p=_WAREHOUSE_P)
     arrived = placed + transit <= n_days - 1
-    in_transit = np.bincount((item * 3 + wh)[~arrived], weights=qty[~arrived], minlength=n_sku * 3)
+    slot = item * len(_WAREHOUSES) + wh  # (SKU, warehouse) cell, the inventory table's row order
+    in_transit = np.bincount(
+        slot[~arrived], weights=qty[~arrived], minlength=len(_WAREHOUSE_P) * n_sku
+    )
     a = np.flatnonzero(arrived)[np.argsort(placed[arrived], kind="stable")]
-    frame = pd.DataFrame({
-        "shipment_id": [f"PO-{i + 1:06d}" for i in range(len(a))],
-        "supplier_id": suppliers["supplier_id"].to_numpy()[s[a]],
-        "sku": products["sku"].to_numpy()[item[a]],
-        "order_date": days[placed[a]].astype(_DT),
-        "promised_date": (days[placed[a]] + promised[a]).astype(_DT),
-        "received_date": (days[placed[a]] + transit[a]).astype(_DT),
-        "mode": np.array(_MODES)[mode[a]],
-        "distance_km": np.round(distance[s[a]] * rng.uniform(0.9, 1.1, len(a))).astype(np.int64),
-        "weight_kg": np.round(qty[a] * products["weight_kg"].to_numpy()[item[a]], 1),
-        "quantity": qty[a], "on_time": transit[a] <= promised[a],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "shipment_id": [f"PO-{i + 1:06d}" for i in range(len(a))],
+            "supplier_id": suppliers["supplier_id"].to_numpy()[s[a]],
+            "sku": products["sku"].to_numpy()[item[a]],
+            "order_date": days[placed[a]].astype(_DT),
+            "promised_date": (days[placed[a]] + promised[a]).astype(_DT),
+            "received_date": (days[placed[a]] + transit[a]).astype(_DT),
+            "mode": np.array(_MODES)[mode[a]],
+            "distance_km": np.round(distance[s[a]] * rng.uniform(0.9, 1.1, len(a))).astype(int),
+            "weight_kg": np.round(qty[a] * products["weight_kg"].to_numpy()[item[a]], 1),
+            "quantity": qty[a],
+            "on_time": transit[a] <= promised[a],
+        }
+    )
     return frame, in_transit.astype(np.int64)
 
 
@@ -391,16 +416,19 @@ def _inventory(
     products: pd.DataFrame,
     in_transit: np.ndarray,
 ) -> pd.DataFrame:
-    """Stock snapshot per SKU and warehouse at the last day, with some low and zero stock."""  # fmt: skip
+    """Stock snapshot per SKU and warehouse at the last day, with some low and zero stock."""
     n_sku, n_wh = len(products), len(_WAREHOUSES)
     cover = rng.lognormal(np.log(35), 0.5, (n_sku, n_wh))  # days of demand on the shelf
     r = rng.random((n_sku, n_wh))
     cover = np.where(r < 0.07, 0.0, np.where(r < 0.17, cover * 0.1, cover))  # stock-outs, low stock
     on_hand = np.round(units[:, None] / len(days) * _WAREHOUSE_P * cover).astype(np.int64)
     on_hand = np.where(cover > 0, np.maximum(on_hand, rng.integers(1, 4, on_hand.shape)), 0)
-    return pd.DataFrame({
-        "sku": np.repeat(products["sku"].to_numpy(), n_wh),
-        "warehouse": np.tile(np.array(_WAREHOUSES), n_sku),
-        "snapshot_date": np.repeat(days[-1], n_sku * n_wh).astype(_DT),
-        "on_hand": on_hand.ravel(), "on_order": in_transit,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "sku": np.repeat(products["sku"].to_numpy(), n_wh),
+            "warehouse": np.tile(np.array(_WAREHOUSES), n_sku),
+            "snapshot_date": np.repeat(days[-1], n_sku * n_wh).astype(_DT),
+            "on_hand": on_hand.ravel(),
+            "on_order": in_transit,
+        }
+    )

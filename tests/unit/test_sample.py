@@ -129,7 +129,9 @@ def test_foreign_keys_resolve(company: dict[str, pd.DataFrame]) -> None:
     assert company["shipments"]["sku"].isin(p["sku"]).all()
     assert company["shipments"]["supplier_id"].isin(s["supplier_id"]).all()
     # Denormalised columns agree with their source tables.
-    lines = o.merge(p, on="sku", suffixes=("", "_p")).merge(c, on="customer_id", suffixes=("", "_c"))
+    lines = o.merge(p, on="sku", suffixes=("", "_p")).merge(
+        c, on="customer_id", suffixes=("", "_c")
+    )
     assert len(lines) == len(o)
     assert (lines["product_name"] == lines["product_name_p"]).all()
     assert (lines["category"] == lines["category_p"]).all()
@@ -214,7 +216,7 @@ def test_pareto_and_intermittent_demand(company: dict[str, pd.DataFrame]) -> Non
 
 def test_customer_behaviour(company: dict[str, pd.DataFrame], orders: pd.DataFrame) -> None:
     per_customer = orders.groupby("customer_id")["order_id"].nunique()
-    assert (per_customer == 1).sum() >= 500  # one-time buyers
+    assert (per_customer == 1).mean() > 0.3  # many one-time buyers
     assert (per_customer >= 2).sum() >= 1_000  # repeat buyers
     assert (per_customer >= 20).sum() >= 100  # a loyal core
     last_order = orders.groupby("customer_id")["order_date"].max()

@@ -1,0 +1,29 @@
+"""The app's pages: where each sits in the navigation and the least role that may open it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.auth.roles import Role
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """A page of the app, its navigation section and the least role that may open it."""
+
+    path: str
+    title: str
+    icon: str
+    section: str
+    role: Role
+    default: bool = False
+
+
+# Sections in the order the sidebar shows them. A page a role may not use is never
+# registered (so its URL cannot be reached either); each page re-checks through core.
+PAGES = (
+    PageSpec("pages/data.py", "Data", ":material/database:", "Data", Role.VIEWER, default=True),
+    PageSpec("pages/admin.py", "Admin", ":material/admin_panel_settings:", "Operate", Role.ADMIN),
+    PageSpec("pages/account.py", "Account", ":material/person:", "Account", Role.VIEWER),
+)
+SECTIONS = ("Analyze", "Create", "Operate", "Data", "Account")
