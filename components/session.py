@@ -104,7 +104,12 @@ def _sso_form(svc: Services) -> None:
         )
         st.button("Sign out", on_click=st.logout)
         return
-    st.button("Sign in with single sign-on", type="primary", on_click=st.login)
+    provider = svc.settings.oidc_provider
+    if st.button("Sign in with single sign-on", type="primary"):
+        if provider:
+            st.login(provider)
+        else:
+            st.login()
 
 
 def change_password_form(user: User, *, required: bool) -> None:

@@ -48,11 +48,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BEACON_LOCKOUT_MINUTES", "15", "How long a locked account stays locked."),
     Setting("BEACON_DUCKDB_MEMORY_LIMIT", "2GB", "Memory limit of each DuckDB connection."),
     Setting("BEACON_DUCKDB_THREADS", "2", "Threads of each DuckDB connection."),
-    Setting("BEACON_PREVIEW_ROW_CAP", "100000", "Most rows a preview or export query returns."),
+    Setting("BEACON_EXPORT_ROW_CAP", "1000000", "Most rows a dataset export holds."),
     Setting(
         "BEACON_OIDC_DEFAULT_ROLE",
         "none",
         "Role for OIDC users no mapping matches: viewer, analyst, admin or none (refused).",
+    ),
+    Setting(
+        "BEACON_OIDC_PROVIDER",
+        "",
+        "Name of the [auth.NAME] provider in secrets.toml; empty uses the [auth] table itself.",
     ),
     Setting(
         "BEACON_SECRETS_FILE",
@@ -88,8 +93,9 @@ class Settings:
     lockout_minutes: int
     duckdb_memory_limit: str
     duckdb_threads: int
-    preview_row_cap: int
+    export_row_cap: int
     oidc: OidcRoleMapping
+    oidc_provider: str | None = None
 
     @property
     def datasets_dir(self) -> Path:
@@ -170,6 +176,7 @@ def load_settings(
         lockout_minutes=_int(values, "BEACON_LOCKOUT_MINUTES"),
         duckdb_memory_limit=values["BEACON_DUCKDB_MEMORY_LIMIT"],
         duckdb_threads=_int(values, "BEACON_DUCKDB_THREADS"),
-        preview_row_cap=_int(values, "BEACON_PREVIEW_ROW_CAP"),
+        export_row_cap=_int(values, "BEACON_EXPORT_ROW_CAP"),
         oidc=_oidc_mapping(secrets, values["BEACON_OIDC_DEFAULT_ROLE"].strip().lower()),
+        oidc_provider=values["BEACON_OIDC_PROVIDER"].strip() or None,
     )

@@ -190,7 +190,7 @@ with tabs["Preview"]:
     )
     st.dataframe(rows, hide_index=True, alt=f"Rows of {dataset.name}")
     st.caption(f"Page {int(page_no)} of {pages:,} · {PAGE_SIZE} rows per page")
-    cap = svc.settings.preview_row_cap
+    cap = svc.settings.export_row_cap
     with st.container(horizontal=True):
         for fmt, label in (("csv", "CSV"), ("xlsx", "Excel"), ("parquet", "Parquet")):
             st.download_button(
@@ -202,7 +202,7 @@ with tabs["Preview"]:
                 icon=":material/download:",
             )
     if dataset.rows > cap:
-        st.caption(f"Exports hold the first {cap:,} rows (BEACON_PREVIEW_ROW_CAP).")
+        st.caption(f"Exports hold the first {cap:,} rows (BEACON_EXPORT_ROW_CAP).")
 
 with tabs["Profile"]:
     st.dataframe(

@@ -60,6 +60,9 @@ class BeaconServer:
     home: Path
     log: Path
     datasets: dict[str, int]  # sample dataset name -> rows
+    admin_email: str = ADMIN_EMAIL
+    viewer_email: str = VIEWER_EMAIL
+    password: str = PASSWORD
     sign_ins: int = 0  # sign-ins so far (the first one makes the app call st.navigation)
     notes: list[str] = field(default_factory=list)
 

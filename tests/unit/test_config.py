@@ -32,7 +32,7 @@ def test_defaults(beacon_home):
     assert settings.import_dir is None
     assert (settings.lockout_attempts, settings.lockout_minutes) == (5, 15)
     assert (settings.duckdb_memory_limit, settings.duckdb_threads) == ("2GB", 2)
-    assert settings.preview_row_cap == 100_000
+    assert settings.export_row_cap == 1_000_000
     assert settings.oidc == OidcRoleMapping()
     assert settings.oidc.default_role is None
     assert settings.oidc.groups_claim == "groups"
@@ -58,7 +58,7 @@ def test_environment_overrides_every_default(tmp_path, monkeypatch):
         "BEACON_LOCKOUT_MINUTES": "60",
         "BEACON_DUCKDB_MEMORY_LIMIT": "512MB",
         "BEACON_DUCKDB_THREADS": "8",
-        "BEACON_PREVIEW_ROW_CAP": "500",
+        "BEACON_EXPORT_ROW_CAP": "500",
         "BEACON_OIDC_DEFAULT_ROLE": "Analyst",
     }
     for name, value in values.items():
@@ -71,7 +71,7 @@ def test_environment_overrides_every_default(tmp_path, monkeypatch):
     assert settings.import_dir == (tmp_path / "imports").resolve()
     assert (settings.lockout_attempts, settings.lockout_minutes) == (3, 60)
     assert (settings.duckdb_memory_limit, settings.duckdb_threads) == ("512MB", 8)
-    assert settings.preview_row_cap == 500
+    assert settings.export_row_cap == 500
     assert settings.oidc.default_role == "analyst"
 
 
@@ -150,18 +150,23 @@ def test_explicit_env_and_secrets_arguments_do_not_read_the_process():
     assert (settings.lockout_attempts, settings.lockout_minutes) == (9, 30)
 
 
+WHOLE = "must be a whole number, got"
+ROLE_NAMES = "must be one of viewer, analyst, admin."
+DEFAULT_ROLE = "BEACON_OIDC_DEFAULT_ROLE must be viewer, analyst, admin or none."
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"BEACON_UPLOAD_LIMIT_MB": "ten"}, "BEACON_UPLOAD_LIMIT_MB must be a whole number, got 'ten'."),
-        ({"BEACON_UPLOAD_LIMIT_MB": "1.5"}, "BEACON_UPLOAD_LIMIT_MB must be a whole number, got '1.5'."),
+        ({"BEACON_UPLOAD_LIMIT_MB": "ten"}, f"BEACON_UPLOAD_LIMIT_MB {WHOLE} 'ten'."),
+        ({"BEACON_UPLOAD_LIMIT_MB": "1.5"}, f"BEACON_UPLOAD_LIMIT_MB {WHOLE} '1.5'."),
         ({"BEACON_UPLOAD_LIMIT_MB": "0"}, "BEACON_UPLOAD_LIMIT_MB must be positive, got 0."),
         ({"BEACON_LOCKOUT_ATTEMPTS": "-3"}, "BEACON_LOCKOUT_ATTEMPTS must be positive, got -3."),
-        ({"BEACON_DUCKDB_THREADS": ""}, "BEACON_DUCKDB_THREADS must be a whole number, got ''."),
+        ({"BEACON_DUCKDB_THREADS": ""}, f"BEACON_DUCKDB_THREADS {WHOLE} ''."),
         ({"BEACON_AUTH_MODE": "ldap"}, "BEACON_AUTH_MODE must be 'local' or 'oidc'."),
-        ({"BEACON_OIDC_DEFAULT_ROLE": "owner"}, "BEACON_OIDC_DEFAULT_ROLE must be viewer, analyst, admin or none."),
+        ({"BEACON_OIDC_DEFAULT_ROLE": "owner"}, DEFAULT_ROLE),
     ],
-)  # fmt: skip
+)
 def test_bad_environment_values_are_refused_with_a_helpful_message(env, message):
     with pytest.raises(UserInputError) as refused:
         load_settings(env=env, secrets={})
@@ -171,12 +176,12 @@ def test_bad_environment_values_are_refused_with_a_helpful_message(env, message)
 @pytest.mark.parametrize(
     ("oidc", "message"),
     [
-        ({"group_roles": {"staff": "superuser"}}, "beacon.oidc.group_roles.staff must be one of viewer, analyst, admin."),
-        ({"email_roles": {"a@b.com": "root"}}, "beacon.oidc.email_roles.a@b.com must be one of viewer, analyst, admin."),
-        ({"domain_roles": {"corp.com": "none"}}, "beacon.oidc.domain_roles.corp.com must be one of viewer, analyst, admin."),
-        ({"default_role": "owner"}, "BEACON_OIDC_DEFAULT_ROLE must be viewer, analyst, admin or none."),
+        ({"group_roles": {"staff": "superuser"}}, f"beacon.oidc.group_roles.staff {ROLE_NAMES}"),
+        ({"email_roles": {"a@b.com": "root"}}, f"beacon.oidc.email_roles.a@b.com {ROLE_NAMES}"),
+        ({"domain_roles": {"corp.com": "none"}}, f"beacon.oidc.domain_roles.corp.com {ROLE_NAMES}"),
+        ({"default_role": "owner"}, DEFAULT_ROLE),
     ],
-)  # fmt: skip
+)
 def test_bad_oidc_role_mappings_are_refused(oidc, message):
     with pytest.raises(UserInputError) as refused:
         load_settings(env={}, secrets={"beacon": {"oidc": oidc}})

@@ -1,0 +1,262 @@
+"""Beacon in a real browser: sign in, every page of the navigation, roles, data and upload.
+
+One server per module (see conftest.py); each test gets its own browser context, hence
+its own Streamlit session. Screenshots land in test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import Page, expect
+
+if TYPE_CHECKING:
+    from conftest import BeaconServer  # tests/e2e/conftest.py
+
+pytestmark = pytest.mark.browser
+expect.set_options(timeout=20_000)
+
+SIGN_IN_TITLE = "Sign in to Beacon"
+DEFAULT_TITLE = "Data"
+ADMIN_PAGES = {"Data", "Admin", "Account"}
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-data.png"
+MAIN = '[data-testid="stMain"]'
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+# Idle: no script run, connected, no running-status widget, spinner or skeleton left.
+IDLE_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.dataset.testScriptState !== 'notRunning') return false;
+    if (app.dataset.testConnectionState !== 'CONNECTED') return false;
+    const busy = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], '
+        + '[data-testid="stSkeleton"]';
+    return document.querySelector(busy) === null;
+}"""
+
+
+def wait_idle(page: Page, timeout_s: float = 30) -> None:
+    """Wait until the script run is over and stays over (a rerun may start just after)."""
+    deadline = time.monotonic() + timeout_s
+    stable = 0
+    while stable < 3:
+        stable = stable + 1 if page.evaluate(IDLE_JS) else 0
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the app was still running after {timeout_s}s at {page.url}")
+        page.wait_for_timeout(150)
+
+
+def wait_for_page(page: Page, title: str) -> None:
+    """Wait for a page's h1 title, then for its script run to finish."""
+    expect(page.locator(f"{MAIN} h1").first).to_have_text(title)
+    wait_idle(page)
+    expect(page.locator(f"{MAIN} h1").first).to_have_text(title)
+
+
+def assert_healthy(page: Page, where: str) -> None:
+    """No exception or error alert on the page (hidden tabs included), no frontend error."""
+    shown = [text.strip() for text in page.locator(ERRORS).all_inner_texts()]
+    assert not shown, f"{where}: the page shows errors: {shown}"
+    assert not page.js_errors, f"{where}: the frontend raised: {page.js_errors}"
+
+
+def screenshot_full(page: Page, name: str) -> Path:
+    """The whole page: Streamlit scrolls inside stMain, so grow the viewport to fit it."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    height = page.evaluate(
+        "() => Math.max(document.querySelector('[data-testid=\"stMain\"]').scrollHeight,"
+        " window.innerHeight)"
+    )
+    viewport = page.viewport_size
+    page.set_viewport_size({"width": viewport["width"], "height": min(height, 8000)})
+    page.wait_for_timeout(300)  # let data grids and charts redraw at the new size
+    page.screenshot(path=path, full_page=True)
+    page.set_viewport_size(viewport)
+    return path
+
+
+def open_sign_in(page: Page, server: BeaconServer, path: str = "/") -> None:
+    page.goto(server.url + path)
+    wait_for_page(page, SIGN_IN_TITLE)
+
+
+def sign_in(page: Page, server: BeaconServer, email: str) -> None:
+    """Fill and submit the sign-in form; wait for the default page."""
+    page.get_by_role("textbox", name="Email", exact=True).fill(email)
+    page.get_by_role("textbox", name="Password", exact=True).fill(server.password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    server.sign_ins += 1
+    wait_for_page(page, DEFAULT_TITLE)
+
+
+def nav_links(page: Page) -> dict[str, str]:
+    """Label -> URL of every page link in the sidebar navigation."""
+    more = page.locator('[data-testid="stSidebarNavViewButton"]')
+    if more.count() and "more" in more.inner_text().lower():
+        more.click()
+    links = page.locator('[data-testid="stSidebarNav"] [data-testid="stSidebarNavLink"]')
+    return {
+        links.nth(i).inner_text().strip(): links.nth(i).get_attribute("href")
+        for i in range(links.count())
+    }
+
+
+def metric_values(page: Page) -> dict[str, str]:
+    """Label -> value of the metric cards in the main area."""
+    metrics = page.locator(f'{MAIN} [data-testid="stMetric"]')
+    return {
+        metrics.nth(i).locator('[data-testid="stMetricLabel"]').inner_text().strip(): metrics.nth(i)
+        .locator('[data-testid="stMetricValue"]')
+        .inner_text()
+        .strip()
+        for i in range(metrics.count())
+    }
+
+
+def choose_dataset(page: Page, name: str) -> None:
+    picker = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Dataset")
+    if picker.input_value() != name:
+        picker.click()
+        page.get_by_role("option", name=name, exact=True).click()
+        expect(picker).to_have_value(name)
+    wait_idle(page)
+
+
+def visible_grid(page: Page):
+    """The drawn canvas of the data grid in the open tab."""
+    return page.locator(
+        f'{MAIN} [data-testid="stTabPanel"] [data-testid="stDataFrame"] '
+        '[data-testid="data-grid-canvas"]'
+    ).first
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "app bug: until some session calls st.navigation after a (re)start, Streamlit serves "
+        "the legacy pages/ directory: the sign-in page lists app/account/admin/data and /admin "
+        "runs pages/admin.py without app.py (a lock message, no sign-in form). Rename pages/."
+    ),
+)
+def test_fresh_server_offers_only_the_sign_in_form(beacon_server: BeaconServer, page: Page):
+    if beacon_server.sign_ins:
+        pytest.skip("needs a server nobody has signed in to yet: run it first in the module")
+    page.goto(beacon_server.url + "/admin")
+    expect(page.locator(f"{MAIN} h1").first).to_have_text(SIGN_IN_TITLE, timeout=10_000)
+    wait_idle(page)
+    assert nav_links(page) == {}, "the sign-in page lists pages before anyone signed in"
+
+
+def test_admin_opens_every_page_without_errors(beacon_server: BeaconServer, page: Page):
+    open_sign_in(page, beacon_server)
+    if beacon_server.sign_ins:  # on a fresh server, see the xfail test above
+        assert nav_links(page) == {}, "the sign-in page lists pages"
+    sign_in(page, beacon_server, beacon_server.admin_email)
+
+    links = nav_links(page)
+    assert ADMIN_PAGES <= links.keys(), f"admin navigation: {sorted(links)}"
+    for label, href in links.items():
+        page.locator('[data-testid="stSidebarNav"]').get_by_role(
+            "link", name=label, exact=True
+        ).click()
+        expect(page).to_have_url(href)
+        wait_for_page(page, label)  # each page is titled like its navigation link
+        assert_healthy(page, f"page {label}")
+        screenshot_full(page, f"{label.lower().replace(' ', '-')}.png")
+
+
+def test_viewer_cannot_reach_the_admin_page(beacon_server: BeaconServer, page: Page):
+    open_sign_in(page, beacon_server)
+    sign_in(page, beacon_server, beacon_server.viewer_email)
+    links = nav_links(page)
+    assert "Admin" not in links, f"viewer navigation: {sorted(links)}"
+    assert {"Data", "Account"} <= links.keys(), f"viewer navigation: {sorted(links)}"
+    tabs = page.locator(f'{MAIN} [data-testid="stTab"]').all_inner_texts()
+    assert "Add data" not in [t.strip() for t in tabs], f"viewer tabs: {tabs}"
+    assert_healthy(page, "viewer Data page")
+    screenshot_full(page, "viewer-data.png")
+
+    # Opening the admin URL directly starts a new session: sign in, land on the default page.
+    open_sign_in(page, beacon_server, "/admin")
+    sign_in(page, beacon_server, beacon_server.viewer_email)
+    expect(page.locator(f"{MAIN} h1")).not_to_have_text(["Admin"])
+    expect(page.get_by_text("Invite people, set what they may do")).to_have_count(0)
+    assert "Admin" not in nav_links(page)
+    assert_healthy(page, "viewer at /admin")
+
+
+def test_data_page_shows_the_sample_orders(beacon_server: BeaconServer, page: Page):
+    rows = beacon_server.datasets.get("sample_orders")
+    assert rows is not None, f"no sample_orders dataset among {sorted(beacon_server.datasets)}"
+    open_sign_in(page, beacon_server)
+    sign_in(page, beacon_server, beacon_server.admin_email)
+    choose_dataset(page, "sample_orders")
+    expect(page).to_have_url(re.compile(r"[?&]dataset=sample_orders\b"))
+
+    metrics = metric_values(page)
+    assert {"Rows", "Columns", "Duplicate rows", "Version"} <= metrics.keys(), metrics
+    assert metrics["Rows"] == f"{rows:,}", metrics
+    assert metrics["Version"] == "v1", metrics
+    expect(visible_grid(page)).to_be_visible()
+    assert visible_grid(page).bounding_box()["height"] > 200
+    expect(page.get_by_text(re.compile(r"^Page 1 of [\d,]+ · 50 rows per page$"))).to_be_visible()
+    assert_healthy(page, "Data page, sample_orders")
+
+    page.evaluate("() => document.fonts.ready.then(() => true)")
+    page.mouse.move(0, 0)  # no hover highlight in the picture
+    wait_idle(page)
+    shot = SCREENSHOTS / "data-sample_orders.png"
+    page.screenshot(path=shot)  # the first screen, as a reader of the README sees the app
+    shutil.copyfile(shot, DOCS_SCREENSHOT)
+    screenshot_full(page, "data-sample_orders-full.png")
+
+    # The Profile tab draws the charts.
+    page.get_by_role("tab", name="Profile", exact=True).click()
+    wait_idle(page)
+    charts = page.locator(f'{MAIN} [data-testid="stTabPanel"] [data-testid="stPlotlyChart"]')
+    expect(charts.first).to_be_visible()
+    for i in range(charts.count()):
+        expect(charts.nth(i).locator(".main-svg").first).to_be_visible()
+    assert_healthy(page, "Data page, Profile tab")
+    screenshot_full(page, "data-profile.png")
+
+
+def test_upload_a_csv_on_the_add_data_tab(
+    beacon_server: BeaconServer, page: Page, tmp_path: Path
+):
+    csv = tmp_path / "store_visits.csv"
+    csv.write_text(
+        "day,store,visits\n2024-05-01,Oslo,120\n2024-05-02,Bergen,87\n2024-05-03,Oslo,131\n",
+        encoding="utf-8",
+    )
+    open_sign_in(page, beacon_server)
+    sign_in(page, beacon_server, beacon_server.admin_email)
+    page.get_by_role("tab", name="Add data", exact=True).click()
+    wait_idle(page)
+
+    page.locator(f'{MAIN} [data-testid="stFileUploaderDropzoneInput"]').set_input_files(csv)
+    expect(page.locator(f'{MAIN} [data-testid="stFileUploaderFile"]')).to_contain_text(csv.name)
+    page.get_by_role("textbox", name="Dataset name").fill("uploaded_visits")
+    page.get_by_role("button", name="Add to catalog").click()
+
+    success = page.locator(f'{MAIN} [data-testid="stAlertContentSuccess"]')
+    expect(success).to_contain_text("Created uploaded_visits: 3 rows, 3 columns")
+    wait_idle(page)
+    picker = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Dataset")
+    expect(picker).to_have_value("uploaded_visits")
+    assert metric_values(page)["Rows"] == "3"
+    assert_healthy(page, "Data page after upload")
+    screenshot_full(page, "data-upload.png")
+
+
+def test_server_log_has_no_tracebacks(beacon_server: BeaconServer):
+    log = beacon_server.log.read_text(encoding="utf-8", errors="replace")
+    assert "Traceback (most recent call last)" not in log, f"see {beacon_server.log}"
