@@ -74,6 +74,14 @@ def vm_status() -> dict[str, int]:
     return values
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process so far (all its threads)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def report(result: dict) -> None:
     """Print the child's result as the last stdout line, with its memory figures."""
     import resource
@@ -185,11 +193,12 @@ def case_beacon(csv_path: Path) -> dict:
 
         setup = time.perf_counter() - started
         before = vm_status().get("VmRSS")
-        started = time.perf_counter()
+        cpu, started = cpu_seconds(), time.perf_counter()
         dataset = services.catalog.ingest_file(User.system(), csv_path, name="orders")
         seconds = time.perf_counter() - started
         result = {
             "seconds": seconds,
+            "cpu_seconds": cpu_seconds() - cpu,
             "setup_seconds": setup,
             "rows": dataset.rows,
             "parquet_bytes": dataset.current.size_bytes,
@@ -207,9 +216,10 @@ def case_duckdb(csv_path: Path) -> dict:
 
     con = duckdb.connect(":memory:")
     before = vm_status().get("VmRSS")
-    started = time.perf_counter()
+    cpu, started = cpu_seconds(), time.perf_counter()
     con.execute("CREATE TABLE t AS SELECT * FROM read_csv($path)", {"path": str(csv_path)})
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu
     rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
     settings = dict(
         con.execute(
@@ -218,6 +228,7 @@ def case_duckdb(csv_path: Path) -> dict:
     )
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "rows": rows,
         "baseline_rss_kib": before,
         "memory_limit": settings.get("memory_limit"),
@@ -231,15 +242,17 @@ def case_pandas(csv_path: Path) -> dict:
 
     con = duckdb.connect(":memory:")
     before = vm_status().get("VmRSS")
-    started = time.perf_counter()
+    cpu, started = cpu_seconds(), time.perf_counter()
     frame = pd.read_csv(csv_path)
     read = time.perf_counter() - started
     con.register("frame", frame)
     con.execute("CREATE TABLE t AS SELECT * FROM frame")
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu
     rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
     return {
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "read_csv_seconds": read,
         "rows": rows,
         "baseline_rss_kib": before,
@@ -247,29 +260,45 @@ def case_pandas(csv_path: Path) -> dict:
     }
 
 
-def case_pandas_limited(csv_path: Path, budget: int) -> dict:
-    """pandas.read_csv with the address space capped at (size after imports + budget)."""
+def case_pandas_limited(csv_path: Path, budget: int, mode: str) -> dict:
+    """pandas.read_csv with the address space (RLIMIT_AS) capped.
+
+    mode "parallel": pandas' default reader, which maps the whole file read-only and parses
+    it with one thread per CPU; the mapping is page cache, not heap, so the cap is the
+    address space after imports + the file size + `budget`.
+    mode "serial": one thread (mode.max_threads = 1), the reader that does not map the file;
+    the cap is the address space after imports + `budget`.
+    mode "unlimited": no cap, to see what pandas needs.
+    """
     import resource
 
     import pandas as pd
 
+    if mode == "serial":
+        pd.set_option("mode.max_threads", 1)
     base_vm = vm_status().get("VmSize", 0) * 1024
-    limit = base_vm + budget
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    limit = None
+    if mode != "unlimited":
+        limit = base_vm + budget + (csv_path.stat().st_size if mode == "parallel" else 0)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     before = vm_status().get("VmRSS")
     started = time.perf_counter()
+    frame_bytes = None
     try:
         frame = pd.read_csv(csv_path)
         outcome, rows = "ok", len(frame)
+        frame_bytes = int(frame.memory_usage(deep=True).sum())
         del frame
     except MemoryError as exc:
-        outcome, rows = f"{type(exc).__name__}: {str(exc)[:120]}", None
+        outcome, rows = f"{type(exc).__name__} {str(exc)[:120]}".strip(), None
     except Exception as exc:  # an allocation failure that surfaced as another error
         outcome, rows = f"{type(exc).__name__}: {str(exc)[:120]}", None
     return {
         "seconds": time.perf_counter() - started,
+        "mode": mode,
         "outcome": outcome,
         "rows": rows,
+        "frame_bytes": frame_bytes,
         "baseline_rss_kib": before,
         "baseline_vm_bytes": base_vm,
         "budget_bytes": budget,
@@ -288,7 +317,7 @@ def run_child(args: argparse.Namespace) -> None:
     elif args.case == "c":
         result = case_pandas(csv_path)
     elif args.case == "stream-pandas":
-        result = case_pandas_limited(csv_path, args.budget)
+        result = case_pandas_limited(csv_path, args.budget or 0, args.mode)
     else:
         raise SystemExit(f"unknown case {args.case}")
     result["case"] = args.case
@@ -310,6 +339,7 @@ def spawn(case: str, csv_path: Path, env: dict[str, str] | None = None, **extra)
     ]
     for key, value in extra.items():
         command += [f"--{key.replace('_', '-')}", str(value)]
+    load = os.getloadavg()[0]
     started = time.perf_counter()
     proc = subprocess.run(
         command, capture_output=True, text=True, env={**os.environ, **(env or {})}, check=False
@@ -322,6 +352,7 @@ def spawn(case: str, csv_path: Path, env: dict[str, str] | None = None, **extra)
         return {"case": case, "failed": how, "process_seconds": wall, "stderr": tail}
     result = json.loads(lines[-1])
     result["process_seconds"] = wall
+    result["load_before"] = load
     return result
 
 
@@ -368,6 +399,7 @@ def summarize(runs: list[dict]) -> dict:
         "seconds": statistics.median(seconds),
         "seconds_min": min(seconds),
         "seconds_max": max(seconds),
+        "cpu_seconds": statistics.median(r["cpu_seconds"] for r in ok),
         "peak_mib": statistics.median(peaks),
         "peak_mib_min": min(peaks),
         "peak_mib_max": max(peaks),
@@ -396,15 +428,17 @@ def benchmark(args: argparse.Namespace) -> dict:
                 log(f"  ({case}) run {repeat}: FAILED ({result['failed']}): {result['stderr']}")
             else:
                 log(
-                    f"  ({case}) run {repeat}/{args.repeats}: {result['seconds']:.2f} s, "
-                    f"peak RSS {mib(result['peak_rss_kib']):.0f} MiB"
+                    f"  ({case}) run {repeat}/{args.repeats}: {result['seconds']:.2f} s "
+                    f"(CPU {result['cpu_seconds']:.2f} s), peak RSS "
+                    f"{mib(result['peak_rss_kib']):.0f} MiB, load before "
+                    f"{result['load_before']:.2f}"
                 )
     summary = {case: summarize(case_runs) for case, case_runs in runs.items()}
 
     print()
     print(f"CSV: {csv_path.relative_to(ROOT)}, {args.rows:,} rows, {size / MIB:.0f} MiB")
     header = (
-        f"{'case':<5}{'median s':>10}{'min-max s':>14}{'peak RSS MiB':>14}"
+        f"{'case':<5}{'median s':>10}{'min-max s':>14}{'CPU s':>7}{'peak RSS MiB':>14}"
         f"{'min-max MiB':>14}{'before op':>11}  what"
     )
     print(header)
@@ -416,6 +450,7 @@ def benchmark(args: argparse.Namespace) -> dict:
             continue
         print(
             f"({case}){s['seconds']:>12.2f}{s['seconds_min']:>7.2f}-{s['seconds_max']:<6.2f}"
+            f"{s['cpu_seconds']:>7.2f}"
             f"{s['peak_mib']:>14.0f}{s['peak_mib_min']:>7.0f}-{s['peak_mib_max']:<6.0f}"
             f"{s['baseline_mib']:>11.0f}  {what}"
         )
@@ -433,6 +468,14 @@ def benchmark(args: argparse.Namespace) -> dict:
         print(f"(a)/(b) memory: {verdict(ratios['a_b_memory'], TARGET_A_VS_B)}")
         print(f"(a)/(c) memory: {verdict(ratios['a_c_memory'], TARGET_A_VS_C_MEMORY)}")
         print(f"(a)/(c) time:   {ratios['a_c_time']:.2f} (no target)")
+        ratios["a_b_cpu"] = a["cpu_seconds"] / b["cpu_seconds"]
+        print(f"(a)/(b) CPU:    {ratios['a_b_cpu']:.2f} (CPU seconds; less sensitive to load)")
+        loads = [r["load_before"] for case_runs in runs.values() for r in case_runs]
+        if max(loads) > 1.0:
+            print(
+                f"WARNING: the 1-minute load average reached {max(loads):.1f} before some runs: "
+                "other processes shared the CPUs, so wall times are noisy."
+            )
         extra = a["runs"][0]
         read_csv = statistics.median(r["read_csv_seconds"] for r in c["runs"] if "failed" not in r)
         print(
@@ -510,21 +553,37 @@ def streaming(args: argparse.Namespace) -> dict:
                 f"{beacon['parquet_bytes'] / MIB:.0f} MiB"
             )
         # pandas gets 4x the DuckDB limit of new address space on top of what its imports
-        # already mapped, and never less than Beacon's whole-process peak RSS.
+        # already mapped (and never less than Beacon's whole-process peak RSS); its default
+        # parallel reader also gets the read-only mapping of the file for free.
         budget = max(int(4 * limit_bytes), beacon_peak)
-        log(
-            f"pandas.read_csv on the same file, RLIMIT_AS = size after imports + "
-            f"{budget / MIB:.0f} MiB ..."
-        )
-        frame = spawn("stream-pandas", path, budget=budget)
-        result["pandas"] = frame
-        if "failed" in frame:
-            log(f"  pandas process died ({frame['failed']}): {frame['stderr']}")
-        else:
+        modes = ["parallel", "serial"]
+        if args.pandas_unlimited:
+            available = mem_available()
+            if available is not None and available > 4 * size:
+                modes.append("unlimited")
+            else:
+                log("not enough free RAM for the unlimited pandas run: skipped")
+        result["pandas"] = {}
+        for mode in modes:
+            cap = {
+                "parallel": f"size after imports + file mapping + {budget / MIB:.0f} MiB",
+                "serial": f"size after imports + {budget / MIB:.0f} MiB",
+                "unlimited": "no limit",
+            }[mode]
+            log(f"pandas.read_csv ({mode} reader) on the same file, RLIMIT_AS = {cap} ...")
+            frame = spawn("stream-pandas", path, budget=budget, mode=mode)
+            result["pandas"][mode] = frame
+            if "failed" in frame:
+                log(f"  pandas process died ({frame['failed']}): {frame['stderr']}")
+                continue
+            cap_text = (
+                f"address space cap {frame['rlimit_as_bytes'] / MIB:.0f} MiB"
+                if frame["rlimit_as_bytes"]
+                else f"DataFrame {frame['frame_bytes'] / MIB:.0f} MiB"
+            )
             log(
                 f"  {frame['outcome']} after {frame['seconds']:.1f} s; peak RSS "
-                f"{mib(frame['peak_rss_kib']):.0f} MiB (address space cap "
-                f"{frame['rlimit_as_bytes'] / MIB:.0f} MiB)"
+                f"{mib(frame['peak_rss_kib']):.0f} MiB ({cap_text})"
             )
     finally:
         if args.keep:
@@ -533,6 +592,18 @@ def streaming(args: argparse.Namespace) -> dict:
             path.unlink(missing_ok=True)
             log(f"removed {path.relative_to(ROOT)}")
     return result
+
+
+def mem_available() -> int | None:
+    """MemAvailable from /proc/meminfo, in bytes."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def machine() -> dict:
@@ -565,6 +636,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of each case")
     parser.add_argument("--skip-streaming", action="store_true", help="skip the big-file part")
     parser.add_argument("--keep", action="store_true", help="keep the big streaming CSV")
+    parser.add_argument(
+        "--pandas-unlimited",
+        action="store_true",
+        help="also run pandas.read_csv on the big CSV without a limit (needs ~3x its size in RAM)",
+    )
     parser.add_argument("--stream-limit", default="512MB", help="DuckDB memory_limit there")
     parser.add_argument("--stream-factor", type=float, default=4.0, help="CSV size / limit")
     # internal: one case in this process
@@ -572,6 +648,7 @@ def main() -> None:
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--min-bytes", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--budget", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--mode", default="parallel", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
         run_child(args)

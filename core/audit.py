@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.auth.roles import Role, User, require
 from core.store import Store
-from core.store.models import AuditRow
+from core.store.models import AuditRow, as_utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,7 @@ def list_events(
         query = query.where(AuditRow.action == action)
     with store.session() as s:
         return [
-            AuditEvent(r.at, r.actor, r.action, r.target, dict(r.detail or {}))
+            AuditEvent(as_utc(r.at), r.actor, r.action, r.target, dict(r.detail or {}))
             for r in s.scalars(query)
         ]
 

@@ -122,9 +122,8 @@ def _role_table(table: Any, where: str) -> dict[str, str]:
     return {str(k).lower(): v for k, v in table.items()}
 
 
-def _oidc_mapping(secrets: Mapping[str, Any], default_role: str) -> OidcRoleMapping:
+def _oidc_mapping(secrets: Mapping[str, Any], default: str) -> OidcRoleMapping:
     oidc = dict(secrets.get("beacon", {}).get("oidc", {}))
-    default = oidc.get("default_role", default_role)
     if default not in (*ROLE_NAMES, "none"):
         raise UserInputError("BEACON_OIDC_DEFAULT_ROLE must be viewer, analyst, admin or none.")
     return OidcRoleMapping(
@@ -158,6 +157,9 @@ def load_settings(
         name = f"BEACON_{key.upper()}"
         if name in values and not isinstance(value, dict):
             values[name] = str(value)
+    oidc_default = dict(secrets.get("beacon", {}).get("oidc", {})).get("default_role")
+    if oidc_default is not None:
+        values["BEACON_OIDC_DEFAULT_ROLE"] = str(oidc_default)
     values.update({k: v for k, v in env.items() if k in values})
 
     home = Path(values["BEACON_HOME"]).expanduser().resolve()

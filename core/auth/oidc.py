@@ -19,7 +19,7 @@ def _groups(claims: Mapping[str, Any], claim: str) -> Iterable[str]:
 def role_for_claims(claims: Mapping[str, Any], mapping: OidcRoleMapping) -> Role | None:
     """Highest role any rule grants (exact email, email domain, group); else the default."""
     email = str(claims.get("email") or "").strip().lower()
-    if not email or claims.get("email_verified") is False:
+    if not email or str(claims.get("email_verified", True)).strip().lower() in ("false", "0"):
         return None
     granted: list[str] = []
     if email in mapping.email_roles:

@@ -6,7 +6,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,7 @@ from core.auth.passwords import check_strength, hash_password, verify_password
 from core.auth.roles import Role, User, require
 from core.errors import NotFound, UserInputError
 from core.store import Store
-from core.store.models import UserRow, utcnow
+from core.store.models import UserRow, as_utc, utcnow
 
 log = logging.getLogger(__name__)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -65,13 +65,6 @@ def _get(session: Session, user_id: int) -> UserRow:
     return row
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes even for timezone-aware columns.
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def needs_first_admin(store: Store) -> bool:
     """True on a fresh install: no account exists yet."""
     with store.session() as s:
@@ -105,7 +98,7 @@ def authenticate(
         raise generic from None
     with store.session() as s:
         row = s.scalar(select(UserRow).where(UserRow.email == email))
-        locked_until = _aware(row.locked_until) if row else None
+        locked_until = as_utc(row.locked_until) if row else None
         if row is not None and locked_until and locked_until > now:
             minutes = max(1, round((locked_until - now).total_seconds() / 60))
             raise UserInputError(
@@ -153,10 +146,10 @@ def list_accounts(store: Store, actor: User) -> list[Account]:
             Account(
                 user=_to_user(r),
                 auth_source=r.auth_source,
-                locked_until=_aware(r.locked_until),
+                locked_until=as_utc(r.locked_until),
                 failed_attempts=r.failed_attempts,
-                created_at=_aware(r.created_at),
-                last_login_at=_aware(r.last_login_at),
+                created_at=as_utc(r.created_at),
+                last_login_at=as_utc(r.last_login_at),
                 must_change_password=r.must_change_password,
             )
             for r in rows
@@ -172,7 +165,7 @@ def create_user(
     temporary = None
     if password is None:
         temporary = secrets.token_urlsafe(12)
-    password_hash = hash_password(password or temporary)
+    password_hash = hash_password(temporary if password is None else password)
     try:
         with store.session() as s:
             row = UserRow(

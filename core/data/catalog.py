@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -31,7 +31,7 @@ from core.data import duck, ingest
 from core.data.roles import guess_roles, validate_roles
 from core.errors import NotFound, UserInputError
 from core.store import Store
-from core.store.models import DatasetRow, DatasetVersionRow, utcnow
+from core.store.models import DatasetRow, DatasetVersionRow, as_utc, utcnow
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
@@ -119,10 +119,6 @@ def check_name(name: str) -> str:
     return name
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def _human_bytes(size: int) -> str:
     value = float(size)
     for unit in ("bytes", "KB", "MB", "GB"):
@@ -160,7 +156,7 @@ class Catalog:
             source_format=row.source_format,
             columns=tuple(ColumnInfo(**c) for c in row.columns),
             created_by=row.created_by,
-            created_at=_aware(row.created_at),
+            created_at=as_utc(row.created_at),
             path=self.root / row.path,
         )
 
@@ -171,8 +167,8 @@ class Catalog:
             name=row.name,
             description=row.description,
             created_by=row.created_by,
-            created_at=_aware(row.created_at),
-            updated_at=_aware(row.updated_at),
+            created_at=as_utc(row.created_at),
+            updated_at=as_utc(row.updated_at),
             current=self._version(current),
             version_count=len(row.versions),
         )

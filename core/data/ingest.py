@@ -167,7 +167,7 @@ def _check_rows(rows: list[list[str]], width: int, options: ReadOptions, first_l
         if len(row) > width or (len(row) < width and not options.fill_short_rows):
             raise UserInputError(
                 f"Line {line} has {len(row)} fields but the header has {width}: fix that row"
-                + ("." if len(row) > width else ", or tick 'Fill short rows'.")
+                + ("." if len(row) > width else ", or choose to fill short rows with empty values.")
             )
 
 

@@ -24,6 +24,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored time as timezone-aware UTC (SQLite hands back naive datetimes)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
 class Base(DeclarativeBase):
     """Declarative base; Alembic migrations mirror its metadata."""
 

@@ -172,15 +172,7 @@ class TestStoreContract:
     @pytest.mark.parametrize(
         "database_url",
         [
-            pytest.param(
-                "sqlite",
-                id="sqlite",
-                marks=pytest.mark.xfail(
-                    strict=True,
-                    reason="core/audit.py list_events returns SQLite's naive datetimes as they "
-                    "come (users.py and catalog.py normalise with _aware; audit does not)",
-                ),
-            ),
+            "sqlite",
             POSTGRES,
         ],
         indirect=True,

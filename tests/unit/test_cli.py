@@ -215,12 +215,6 @@ def test_create_admin_reads_the_password_from_the_environment(capsys, monkeypatc
     assert accounts() == [("env@example.com", Role.ADMIN, "local")]
 
 
-@pytest.mark.xfail(
-    raises=TypeError,
-    strict=True,
-    reason="core/auth/users.py create_user: an empty password ('') is hashed as None "
-    "(`password or temporary`) -> TypeError traceback instead of `error: ...` and exit 2",
-)
 def test_second_create_admin_with_an_empty_password_exits_2(capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
     run(capsys, "users", "create-admin", "--email", "a@example.com", "--password-stdin")

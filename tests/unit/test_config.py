@@ -133,11 +133,6 @@ def test_environment_beats_secrets(tmp_path, monkeypatch):
     assert settings.oidc.default_role == "admin"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/config.py _oidc_mapping: [beacon.oidc] default_role in secrets overrides "
-    "the BEACON_OIDC_DEFAULT_ROLE environment variable, against 'Environment variables win'",
-)
 def test_environment_beats_the_secrets_oidc_default_role(tmp_path, monkeypatch):
     write_secrets(tmp_path, monkeypatch, '[beacon.oidc]\ndefault_role = "admin"\n')
     monkeypatch.setenv("BEACON_OIDC_DEFAULT_ROLE", "none")
