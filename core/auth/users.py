@@ -99,12 +99,13 @@ def authenticate(
     with store.session() as s:
         row = s.scalar(select(UserRow).where(UserRow.email == email))
         locked_until = as_utc(row.locked_until) if row else None
+        # Verify before the lock check so a locked account answers in the same time.
+        ok = verify_password(row.password_hash if row else None, password)
         if row is not None and locked_until and locked_until > now:
             minutes = max(1, round((locked_until - now).total_seconds() / 60))
             raise UserInputError(
                 f"Too many failed sign-ins: this account is locked for {minutes} more minute(s)."
             )
-        ok = verify_password(row.password_hash if row else None, password)
         if row is None:
             raise generic
         if not ok:

@@ -7,6 +7,7 @@ Its output goes to test-artifacts/streamlit-e2e.log; screenshots to test-artifac
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -14,8 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,18 +141,22 @@ def _create_viewer(home: Path, secrets: Path) -> None:
         services.store.engine.dispose()
 
 
-def _wait_healthy(proc: subprocess.Popen, url: str, log: Path) -> None:
+def _wait_healthy(proc: subprocess.Popen, port: int, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
             raise RuntimeError(f"streamlit exited with {proc.returncode} at startup:\n{tail}")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200 and response.read().strip() == b"ok":
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            connection.request("GET", "/_stcore/health")
+            response = connection.getresponse()
+            if response.status == 200 and response.read().strip() == b"ok":
+                return
+        except (OSError, http.client.HTTPException):
             pass
+        finally:
+            connection.close()
         time.sleep(0.25)
     raise RuntimeError(f"streamlit did not report healthy within {STARTUP_TIMEOUT_S}s; see {log}")
 
@@ -219,8 +223,10 @@ def beacon_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, killed as a whole at teardown
         )
+    for note in notes:
+        warnings.warn(note, stacklevel=1)
     try:
-        _wait_healthy(proc, url, SERVER_LOG)
+        _wait_healthy(proc, port, SERVER_LOG)
         yield BeaconServer(url=url, home=home, log=SERVER_LOG, datasets=datasets, notes=notes)
     finally:
         _stop(proc)
@@ -230,6 +236,8 @@ def beacon_server(
 def browser(chromium_path: Path):
     from playwright.sync_api import sync_playwright
 
+    for stale in SCREENSHOTS.glob("FAILED-*.png"):  # from earlier runs
+        stale.unlink()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
         yield browser

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 if TYPE_CHECKING:
-    from conftest import BeaconServer  # tests/e2e/conftest.py
+    from tests.e2e.conftest import BeaconServer
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=20_000)
@@ -111,14 +111,11 @@ def nav_links(page: Page) -> dict[str, str]:
 
 def metric_values(page: Page) -> dict[str, str]:
     """Label -> value of the metric cards in the main area."""
-    metrics = page.locator(f'{MAIN} [data-testid="stMetric"]')
-    return {
-        metrics.nth(i).locator('[data-testid="stMetricLabel"]').inner_text().strip(): metrics.nth(i)
-        .locator('[data-testid="stMetricValue"]')
-        .inner_text()
-        .strip()
-        for i in range(metrics.count())
-    }
+    values = {}
+    for metric in page.locator(f'{MAIN} [data-testid="stMetric"]').all():
+        label = metric.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        values[label] = metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    return values
 
 
 def choose_dataset(page: Page, name: str) -> None:
@@ -167,7 +164,7 @@ def test_admin_opens_every_page_without_errors(beacon_server: BeaconServer, page
     sign_in(page, beacon_server, beacon_server.admin_email)
 
     links = nav_links(page)
-    assert ADMIN_PAGES <= links.keys(), f"admin navigation: {sorted(links)}"
+    assert links.keys() >= ADMIN_PAGES, f"admin navigation: {sorted(links)}"
     for label, href in links.items():
         page.locator('[data-testid="stSidebarNav"]').get_by_role(
             "link", name=label, exact=True
@@ -183,7 +180,7 @@ def test_viewer_cannot_reach_the_admin_page(beacon_server: BeaconServer, page: P
     sign_in(page, beacon_server, beacon_server.viewer_email)
     links = nav_links(page)
     assert "Admin" not in links, f"viewer navigation: {sorted(links)}"
-    assert {"Data", "Account"} <= links.keys(), f"viewer navigation: {sorted(links)}"
+    assert links.keys() >= {"Data", "Account"}, f"viewer navigation: {sorted(links)}"
     tabs = page.locator(f'{MAIN} [data-testid="stTab"]').all_inner_texts()
     assert "Add data" not in [t.strip() for t in tabs], f"viewer tabs: {tabs}"
     assert_healthy(page, "viewer Data page")
@@ -192,7 +189,6 @@ def test_viewer_cannot_reach_the_admin_page(beacon_server: BeaconServer, page: P
     # Opening the admin URL directly starts a new session: sign in, land on the default page.
     open_sign_in(page, beacon_server, "/admin")
     sign_in(page, beacon_server, beacon_server.viewer_email)
-    expect(page.locator(f"{MAIN} h1")).not_to_have_text(["Admin"])
     expect(page.get_by_text("Invite people, set what they may do")).to_have_count(0)
     assert "Admin" not in nav_links(page)
     assert_healthy(page, "viewer at /admin")
@@ -215,8 +211,10 @@ def test_data_page_shows_the_sample_orders(beacon_server: BeaconServer, page: Pa
     expect(page.get_by_text(re.compile(r"^Page 1 of [\d,]+ · 50 rows per page$"))).to_be_visible()
     assert_healthy(page, "Data page, sample_orders")
 
+    # The picture for the README: no focus ring on the picker, no hover effects.
     page.evaluate("() => document.fonts.ready.then(() => true)")
-    page.mouse.move(0, 0)  # no hover highlight in the picture
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.mouse.move(page.viewport_size["width"] - 5, page.viewport_size["height"] - 5)
     wait_idle(page)
     shot = SCREENSHOTS / "data-sample_orders.png"
     page.screenshot(path=shot)  # the first screen, as a reader of the README sees the app
