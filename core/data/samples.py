@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from core.auth.roles import User
 from core.data.catalog import Catalog, Dataset
 from core.data.sample import generate_company
@@ -10,9 +12,19 @@ SAMPLE_PREFIX = "sample_"
 LOADED_FLAG = "sample_loaded"
 
 
+def _dates_as_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """Timestamps that are all midnight become plain dates (shown without 00:00:00)."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_datetime64_any_dtype(values) and (values.dt.normalize() == values).all():
+            out[column] = values.dt.date
+    return out
+
+
 def load_sample(catalog: Catalog, user: User) -> list[Dataset]:
     """Generate the sample company and add each table as a dataset named sample_<table>."""
-    tables = generate_company()
+    tables = {name: _dates_as_dates(frame) for name, frame in generate_company().items()}
     loaded = [
         catalog.ingest_frame(
             user,
