@@ -31,8 +31,6 @@ for spec in PAGES:
 ordered = {section: navigation[section] for section in SECTIONS if section in navigation}
 
 with st.sidebar:
-    st.caption(
-        f"Signed in as **{user.name or user.email}** ({user.role.label}) · sign out on Account"
-    )
+    st.text(f"{user.email} · {user.role.label}")  # text, not markdown: no mailto link
 
 st.navigation(ordered, position="sidebar").run()

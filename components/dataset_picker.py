@@ -78,5 +78,5 @@ def require_roles(dataset: Dataset, needed: list[str], purpose: str) -> bool:
         return True
     labels = ", ".join(ROLES[r].label for r in missing)
     st.warning(f"{purpose} needs columns with these roles in {dataset.name}: {labels}.")
-    st.page_link("pages/data.py", label="Set column roles on the Data page", icon=":material/tune:")
+    st.page_link("views/data.py", label="Set column roles on the Data page", icon=":material/tune:")
     return False

@@ -22,8 +22,8 @@ class PageSpec:
 # Sections in the order the sidebar shows them. A page a role may not use is never
 # registered (so its URL cannot be reached either); each page re-checks through core.
 PAGES = (
-    PageSpec("pages/data.py", "Data", ":material/database:", "Data", Role.VIEWER, default=True),
-    PageSpec("pages/admin.py", "Admin", ":material/admin_panel_settings:", "Operate", Role.ADMIN),
-    PageSpec("pages/account.py", "Account", ":material/person:", "Account", Role.VIEWER),
+    PageSpec("views/data.py", "Data", ":material/database:", "Data", Role.VIEWER, default=True),
+    PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "Operate", Role.ADMIN),
+    PageSpec("views/account.py", "Account", ":material/person:", "Account", Role.VIEWER),
 )
 SECTIONS = ("Analyze", "Create", "Operate", "Data", "Account")

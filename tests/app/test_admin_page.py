@@ -9,7 +9,7 @@ from core.services import open_services
 from tests.app.conftest import click, metrics, texts
 from tests.conftest import PASSWORD
 
-ADMIN = "pages/admin.py"
+ADMIN = "views/admin.py"
 
 
 def accounts():
@@ -87,7 +87,7 @@ def test_reset_password_shows_it_once(app_as, make_user):
 
 
 def test_account_page_changes_the_password(app_as):
-    at = app_as(Role.VIEWER, "pages/account.py")
+    at = app_as(Role.VIEWER, "views/account.py")
     assert metrics(at)["Role"] == "Viewer"
     fields = {w.label: w for w in at.text_input}
     fields["Current password"].input(PASSWORD)

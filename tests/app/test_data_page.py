@@ -7,7 +7,7 @@ from core.config import load_settings
 from core.services import open_services
 from tests.app.conftest import click, metrics, texts
 
-DATA = "pages/data.py"
+DATA = "views/data.py"
 CSV = (
     "Order Ref,Day,Buyer Ref,Total,Region\n"
     "A1,2024-01-02,C1,10.5,North\n"
@@ -80,8 +80,11 @@ def test_upload_map_profile_export_flow(app_as):
                      "Total": "amount", "Region": "region"}  # fmt: skip
 
     # Profile: a closer look at the amount column draws a histogram and top values.
-    at.selectbox(key="profile_column").select("Total").run()
-    assert len(at.get("plotly_chart")) == 2
+    assert at.selectbox(key="profile_column_shop_orders").value == "Day"  # first measurable
+    at.selectbox(key="profile_column_shop_orders").select("Total").run()
+    assert len(at.get("plotly_chart")) == 2  # histogram and top values
+    at.selectbox(key="profile_column_shop_orders").select("Region").run()
+    assert len(at.get("plotly_chart")) == 1  # text: top values only
     assert not at.exception
     # Exports are offered in three formats (their bytes are tested in core).
     labels = [b.label for b in at.get("download_button")]

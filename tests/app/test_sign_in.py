@@ -66,7 +66,7 @@ def test_sign_in_then_sign_out(make_user):
     fill(at, Email="ANA@example.com ", Password=PASSWORD)
     click(at, "Sign in")
     assert texts(at.title) == ["Data"]
-    at.switch_page("pages/account.py").run()
+    at.switch_page("views/account.py").run()
     assert texts(at.title) == ["Account"]
     click(at, "Sign out")
     # AppTest keeps the switched-to page across reruns, so the page's own check is what
@@ -93,9 +93,9 @@ def test_temporary_password_must_be_replaced(services, make_user):
 @pytest.mark.parametrize(
     ("role", "reachable"),
     [
-        (Role.VIEWER, {"pages/data.py", "pages/account.py"}),
-        (Role.ANALYST, {"pages/data.py", "pages/account.py"}),
-        (Role.ADMIN, {"pages/data.py", "pages/account.py", "pages/admin.py"}),
+        (Role.VIEWER, {"views/data.py", "views/account.py"}),
+        (Role.ANALYST, {"views/data.py", "views/account.py"}),
+        (Role.ADMIN, {"views/data.py", "views/account.py", "views/admin.py"}),
     ],
 )
 def test_navigation_registers_only_the_pages_a_role_may_use(app_as, role, reachable):
@@ -114,7 +114,7 @@ def test_navigation_registers_only_the_pages_a_role_may_use(app_as, role, reacha
 def test_viewer_cannot_reach_the_admin_page(app_as):
     at = app_as(Role.VIEWER)
     with pytest.raises(ValueError):  # not registered at all, so not reachable
-        at.switch_page("pages/admin.py")
+        at.switch_page("views/admin.py")
 
 
 def test_disabled_user_is_signed_out_on_the_next_run(services, app_as):

@@ -32,13 +32,13 @@ def test_core_never_imports_streamlit(path):
     assert "streamlit" not in imported_modules(path)
 
 
-@pytest.mark.parametrize("path", [ROOT / "app.py", *python_files("pages")], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [ROOT / "app.py", *python_files("views")], ids=lambda p: p.name)
 def test_pages_hold_no_database_or_http_code(path):
     forbidden = {"duckdb", "sqlalchemy", "httpx", "requests", "boto3", "psycopg"}
     assert not imported_modules(path) & forbidden
 
 
 def test_no_unsafe_html_anywhere():
-    for folder in ("pages", "components"):
+    for folder in ("views", "components"):
         for path in python_files(folder):
             assert "unsafe_allow_html" not in path.read_text(encoding="utf-8"), path

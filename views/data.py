@@ -11,6 +11,7 @@ from core.auth.roles import Role
 from core.data import export, profile
 from core.data.catalog import Dataset, suggest_name
 from core.data.ingest import ReadOptions
+from core.data.roles import NUMERIC, TEMPORAL, kind_of
 from core.data.samples import load_sample
 
 PAGE_SIZE = 50
@@ -188,7 +189,16 @@ with tabs["Preview"]:
         (int(page_no) - 1) * PAGE_SIZE,
         dataset,
     )
-    st.dataframe(rows, hide_index=True, alt=f"Rows of {dataset.name}")
+    st.dataframe(
+        rows,
+        hide_index=True,
+        alt=f"Rows of {dataset.name}",
+        column_config={  # DATE columns arrive as timestamps: show them as dates
+            c.name: st.column_config.DateColumn(c.name, format="YYYY-MM-DD")
+            for c in dataset.columns
+            if c.type == "DATE"
+        },
+    )
     st.caption(f"Page {int(page_no)} of {pages:,} · {PAGE_SIZE} rows per page")
     cap = svc.settings.export_row_cap
     with st.container(horizontal=True):
@@ -214,19 +224,25 @@ with tabs["Profile"]:
                 "Nulls %", min_value=0, max_value=100, format="%.1f%%"
             ),
             "distinct": st.column_config.NumberColumn("Distinct (approx.)"),
+            "mean": st.column_config.NumberColumn("Mean", format="%.2f"),
+            "std": st.column_config.NumberColumn("Std. dev.", format="%.2f"),
         },
     )
     downloads.table_csv(prof.columns, f"{dataset.name}_profile.csv", key="profile_csv")
-    column = st.selectbox("Look closer at a column", columns, key="profile_column")
+    measurable = [c.name for c in dataset.columns if kind_of(c.type) in (NUMERIC, TEMPORAL)]
+    column = st.selectbox(
+        "Look closer at a column",
+        columns,
+        index=columns.index(measurable[0]) if measurable else 0,
+        key=f"profile_column_{dataset.name}",
+    )
     detail = cached_detail(str(dataset.path), column, dataset)
-    left, right = st.columns(2)
-    with left:
-        if detail.histogram.empty:
-            st.caption("A histogram needs a numeric or date column.")
-        else:
-            st.plotly_chart(charts.histogram(detail), key="histogram")
-    with right:
+    if detail.histogram.empty:  # text: only the most frequent values
         st.plotly_chart(charts.top_values(detail), key="top_values")
+    else:
+        left, right = st.columns(2)
+        left.plotly_chart(charts.histogram(detail), key="histogram")
+        right.plotly_chart(charts.top_values(detail), key="top_values")
     with st.expander("Table view"):
         st.dataframe(detail.top_values, hide_index=True, alt=f"Top values of {column}")
         if not detail.histogram.empty:

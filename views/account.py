@@ -13,8 +13,9 @@ user = session.require_role(Role.VIEWER, "Viewing your account")
 st.title("Account")
 st.caption("Your sign-in details and role.")
 with st.container(horizontal=True):
-    st.metric("Email", user.email, border=True)
     st.metric("Role", user.role.label.title(), border=True)
+    st.metric("Name", user.name or "—", border=True)
+st.text(f"Email: {user.email}")  # plain text: markdown would turn it into a mailto link
 st.write(
     {
         "viewer": "You can read dashboards and datasets.",

@@ -29,6 +29,12 @@ with st.container(horizontal=True):
     st.metric("Disabled", sum(not a.user.active for a in accounts), border=True)
     st.metric("Locked now", len(locked), border=True, help="After repeated failed sign-ins")
 
+
+def when(moment) -> str:
+    """A stored UTC time as short text, or blank."""
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else ""
+
+
 users_tab, invite_tab, audit_tab = st.tabs(["Users", "Invite", "Audit log"])
 
 with users_tab:
@@ -39,9 +45,9 @@ with users_tab:
             "role": [a.user.role.label for a in accounts],
             "active": [a.user.active for a in accounts],
             "sign-in": [a.auth_source for a in accounts],
-            "locked until": [a.locked_until if a in locked else None for a in accounts],
-            "last sign-in": [a.last_login_at for a in accounts],
-            "created": [a.created_at for a in accounts],
+            "locked until": [when(a.locked_until) if a in locked else "" for a in accounts],
+            "last sign-in": [when(a.last_login_at) for a in accounts],
+            "created": [when(a.created_at) for a in accounts],
         }
     )
     st.dataframe(table, hide_index=True, alt="Accounts")
@@ -65,7 +71,7 @@ with users_tab:
                     st.toast(f"{email} is now {new_role}.")
                     st.rerun()
             toggle = "Enable" if not account.user.active else "Disable"
-            if st.button(toggle, key="toggle_active"):
+            if st.button(toggle, key="toggle_active", disabled=account.user.id == user.id):
                 with errors.shown():
                     users.set_active(svc.store, user, account.user.id, not account.user.active)
                     st.toast(f"{toggle}d {email}.")
