@@ -229,7 +229,9 @@ with tabs["Profile"]:
         },
     )
     downloads.table_csv(prof.columns, f"{dataset.name}_profile.csv", key="profile_csv")
-    measurable = [c.name for c in dataset.columns if kind_of(c.type) in (NUMERIC, TEMPORAL)]
+    # Start with the column people ask about first: the amount, then any number or date.
+    measurable = [dataset.column_for(r) for r in ("amount", "quantity") if dataset.column_for(r)]
+    measurable += [c.name for c in dataset.columns if kind_of(c.type) in (NUMERIC, TEMPORAL)]
     column = st.selectbox(
         "Look closer at a column",
         columns,

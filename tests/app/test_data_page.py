@@ -80,7 +80,7 @@ def test_upload_map_profile_export_flow(app_as):
                      "Total": "amount", "Region": "region"}  # fmt: skip
 
     # Profile: a closer look at the amount column draws a histogram and top values.
-    assert at.selectbox(key="profile_column_shop_orders").value == "Day"  # first measurable
+    assert at.selectbox(key="profile_column_shop_orders").value == "Total"  # the amount
     at.selectbox(key="profile_column_shop_orders").select("Total").run()
     assert len(at.get("plotly_chart")) == 2  # histogram and top values
     at.selectbox(key="profile_column_shop_orders").select("Region").run()
