@@ -15,7 +15,11 @@ only a cross-check; the parent stays small (data generation also runs in a child
 it honest.
 
 The streaming part ingests a CSV about 4x larger than BEACON_DUCKDB_MEMORY_LIMIT with Beacon,
-then runs pandas.read_csv on the same file under an address-space limit (RLIMIT_AS).
+then runs pandas.read_csv on the same file under an address-space limit (RLIMIT_AS) of
+4x that limit (or Beacon's peak RSS, if larger) on top of pandas' own import footprint:
+once with pandas' default parallel reader (which maps the whole file; the mapping is not
+charged) and once with its serial reader. --pandas-unlimited adds an uncapped run to show
+what pandas really needs.
 
 Generated files live in bench/.work (git-ignored). The 5M-row CSV is cached there; the big
 streaming CSV is removed at the end unless --keep is given. Nothing here asserts wall times.
@@ -46,6 +50,7 @@ CASES = {
     "a": "Beacon catalog.ingest_file (CSV -> zstd Parquet + metadata)",
     "b": "DuckDB CREATE TABLE AS SELECT * FROM read_csv (in memory)",
     "c": "pandas.read_csv + DuckDB CREATE TABLE AS SELECT * FROM df",
+    "d": "(diagnostic) DuckDB COPY read_csv TO zstd Parquet, Beacon's settings",
 }
 TARGET_A_VS_B = 1.25  # (a)/(b), time and memory
 TARGET_A_VS_C_MEMORY = 0.6  # (a)/(c), memory
@@ -236,6 +241,40 @@ def case_duckdb(csv_path: Path) -> dict:
     }
 
 
+def case_duckdb_parquet(csv_path: Path) -> dict:
+    """Plain DuckDB doing what Beacon's ingest does at its core: CSV -> zstd Parquet.
+
+    Same connection settings as Beacon (memory_limit 2GB, 2 threads) and the same Parquet
+    options, but DuckDB's default read_csv arguments and no Python around it.
+    """
+    import duckdb
+
+    target = WORK / f"case-d-{uuid.uuid4().hex[:8]}.parquet"
+    con = duckdb.connect(":memory:")
+    con.execute("SET memory_limit = '2GB'")
+    con.execute("SET threads = 2")
+    before = vm_status().get("VmRSS")
+    try:
+        cpu, started = cpu_seconds(), time.perf_counter()
+        con.execute(
+            "COPY (SELECT * FROM read_csv($path)) TO $target "
+            "(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)",
+            {"path": str(csv_path), "target": str(target)},
+        )
+        seconds = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu
+        rows = con.execute("SELECT count(*) FROM read_parquet($p)", {"p": str(target)})
+        return {
+            "seconds": seconds,
+            "cpu_seconds": cpu,
+            "rows": rows.fetchone()[0],
+            "parquet_bytes": target.stat().st_size,
+            "baseline_rss_kib": before,
+        }
+    finally:
+        target.unlink(missing_ok=True)
+
+
 def case_pandas(csv_path: Path) -> dict:
     import duckdb
     import pandas as pd
@@ -316,6 +355,8 @@ def run_child(args: argparse.Namespace) -> None:
         result = case_duckdb(csv_path)
     elif args.case == "c":
         result = case_pandas(csv_path)
+    elif args.case == "d":
+        result = case_duckdb_parquet(csv_path)
     elif args.case == "stream-pandas":
         result = case_pandas_limited(csv_path, args.budget or 0, args.mode)
     else:
@@ -454,7 +495,7 @@ def benchmark(args: argparse.Namespace) -> dict:
             f"{s['peak_mib']:>14.0f}{s['peak_mib_min']:>7.0f}-{s['peak_mib_max']:<6.0f}"
             f"{s['baseline_mib']:>11.0f}  {what}"
         )
-    a, b, c = summary["a"], summary["b"], summary["c"]
+    a, b, c, d = summary["a"], summary["b"], summary["c"], summary["d"]
     ratios = {}
     if not any("failed" in s for s in (a, b, c)):
         ratios = {
@@ -470,6 +511,13 @@ def benchmark(args: argparse.Namespace) -> dict:
         print(f"(a)/(c) time:   {ratios['a_c_time']:.2f} (no target)")
         ratios["a_b_cpu"] = a["cpu_seconds"] / b["cpu_seconds"]
         print(f"(a)/(b) CPU:    {ratios['a_b_cpu']:.2f} (CPU seconds; less sensitive to load)")
+        if "failed" not in d:
+            ratios["d_b_time"] = d["seconds"] / b["seconds"]
+            ratios["a_d_time"] = a["seconds"] / d["seconds"]
+            print(
+                f"(d)/(b) time:   {ratios['d_b_time']:.2f} (the cost of writing Parquet at all); "
+                f"(a)/(d) time: {ratios['a_d_time']:.2f} (Beacon's own overhead)"
+            )
         loads = [r["load_before"] for case_runs in runs.values() for r in case_runs]
         if max(loads) > 1.0:
             print(
@@ -570,7 +618,8 @@ def streaming(args: argparse.Namespace) -> dict:
                 "serial": f"size after imports + {budget / MIB:.0f} MiB",
                 "unlimited": "no limit",
             }[mode]
-            log(f"pandas.read_csv ({mode} reader) on the same file, RLIMIT_AS = {cap} ...")
+            reader = "default" if mode == "unlimited" else mode
+            log(f"pandas.read_csv ({reader} reader) on the same file, RLIMIT_AS = {cap} ...")
             frame = spawn("stream-pandas", path, budget=budget, mode=mode)
             result["pandas"][mode] = frame
             if "failed" in frame:
@@ -665,7 +714,8 @@ def main() -> None:
     results["benchmark"] = benchmark(args)
     if not args.skip_streaming:
         results["streaming"] = streaming(args)
-    out = WORK / "results.json"
+    suffix = "-no-streaming" if args.skip_streaming else ""
+    out = WORK / f"results-{args.rows}{suffix}.json"
     out.write_text(json.dumps(results, indent=2))
     log(f"results written to {out.relative_to(ROOT)}")
 
