@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib
 import json
 import logging
 import os
@@ -24,7 +25,10 @@ from core.data.ingest import DELIMITERS, ENCODINGS, ReadOptions
 from core.errors import BeaconError, UserInputError
 from core.services import Services, open_services
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Services], Any]] = {}
+Handler = Callable[[argparse.Namespace, Services], Any]
+COMMANDS: dict[str, Handler] = {}
+# Feature packages add their commands here: each module has `register(add_command)`.
+FEATURE_CLIS: tuple[str, ...] = ()
 
 
 def _columns(dataset: Dataset) -> list[dict[str, Any]]:
@@ -40,7 +44,8 @@ def _dataset_json(dataset: Dataset) -> dict[str, Any]:
     }
 
 
-def _emit(args: argparse.Namespace, payload: Any, text: str) -> None:
+def emit(args: argparse.Namespace, payload: Any, text: str) -> None:
+    """Print `payload` as JSON with --json, else the human-readable `text`."""
     print(json.dumps(payload, default=str, indent=2) if args.json else text)
 
 
@@ -56,7 +61,7 @@ def cmd_ingest(args: argparse.Namespace, services: Services) -> None:
     dataset = services.catalog.ingest_file(
         User.system(), Path(args.file), name=args.name, options=options
     )
-    _emit(
+    emit(
         args,
         _dataset_json(dataset),
         f"{dataset.name} v{dataset.version}: {dataset.rows:,} rows, {len(dataset.columns)} columns",
@@ -79,7 +84,7 @@ def cmd_datasets(args: argparse.Namespace, services: Services) -> None:
             for d in found
         ]
         lines = [f"{d.name}\tv{d.version}\t{d.rows:,} rows" for d in found] or ["(no datasets)"]
-        _emit(args, payload, "\n".join(lines))
+        emit(args, payload, "\n".join(lines))
         return
     if not args.name:
         raise UserInputError(f"Name the dataset: python -m core datasets {args.action} NAME")
@@ -99,10 +104,10 @@ def cmd_datasets(args: argparse.Namespace, services: Services) -> None:
             ],
         }
         cols = "\n".join(f"  {c.name}\t{c.type}\t{c.role or ''}" for c in dataset.columns)
-        _emit(args, payload, f"{dataset.name} v{dataset.version}, {dataset.rows:,} rows\n{cols}")
+        emit(args, payload, f"{dataset.name} v{dataset.version}, {dataset.rows:,} rows\n{cols}")
     elif args.action == "delete":
         catalog.delete(system, args.name)
-        _emit(args, {"deleted": args.name}, f"deleted {args.name}")
+        emit(args, {"deleted": args.name}, f"deleted {args.name}")
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -134,17 +139,17 @@ def cmd_users(args: argparse.Namespace, services: Services) -> None:
                 args.name or "",
                 password=password,
             )
-        _emit(args, {"email": user.email, "role": user.role.label}, f"created admin {user.email}")
+        emit(args, {"email": user.email, "role": user.role.label}, f"created admin {user.email}")
 
 
 def cmd_sample(args: argparse.Namespace, services: Services) -> None:
     from core.data.samples import load_sample, sample_pending
 
     if args.if_empty and not sample_pending(services.catalog):
-        _emit(args, {"loaded": []}, "sample data already loaded or catalog not empty; skipped")
+        emit(args, {"loaded": []}, "sample data already loaded or catalog not empty; skipped")
         return
     loaded = load_sample(services.catalog, User.system())
-    _emit(
+    emit(
         args,
         {"loaded": [_dataset_json(d) for d in loaded]},
         "\n".join(f"{d.name}: {d.rows:,} rows" for d in loaded),
@@ -187,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("sample", "load the sample company's datasets")
     p.add_argument("action", choices=["load"])
     p.add_argument("--if-empty", action="store_true", help="only on a fresh install")
+
+    def add_command(name: str, help_text: str, handler: Handler) -> argparse.ArgumentParser:
+        COMMANDS[name] = handler
+        return command(name, help_text)
+
+    for module in FEATURE_CLIS:
+        importlib.import_module(module).register(add_command)
     return parser
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from core.auth import users
 from core.auth.roles import Role, User
@@ -15,6 +18,26 @@ from core.services import Services, open_services
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery"
+# Read at import: the autouse `beacon_home` fixture removes every BEACON_* variable.
+PG_SERVER_URL = os.environ.get("BEACON_TEST_DATABASE_URL", "").strip()
+PG_MISSING = "PostgreSQL not available: set BEACON_TEST_DATABASE_URL (make test starts one)"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh, empty PostgreSQL database, dropped after the test (or a skip)."""
+    if not PG_SERVER_URL:
+        pytest.skip(PG_MISSING)
+    server = sa.create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    name = f"beacon_test_{uuid.uuid4().hex[:16]}"
+    with server.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import IntegrationError, UserInputError
+from core.store import all_models  # noqa: F401  (every feature's tables in the metadata)
 from core.store.models import MetaRow
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def migrate(engine: Engine) -> None:
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")  # features add their own migration branches
     except OperationalError as exc:
         raise IntegrationError(
             f"cannot reach the store at {engine.url.render_as_string(hide_password=True)}: "

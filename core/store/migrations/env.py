@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from core.store import all_models  # noqa: F401
 from core.store.models import Base
 
 connection = context.config.attributes["connection"]
