@@ -19,15 +19,18 @@ def open_source(services: Services, source: str, user: User | None = None) -> It
     """The dataset named `source`, or the file at `source` ingested into a throwaway catalog."""
     user = user or User.system()
     try:
-        yield services.catalog.get(user, source)
-        return
+        dataset = services.catalog.get(user, source)
     except NotFound:
-        path = Path(source)
-        if not path.is_file():
-            raise UserInputError(
-                f"{source!r} is neither a dataset in the catalog nor a file: "
-                "list datasets with `python -m core datasets list`."
-            ) from None
+        dataset = None
+    if dataset is not None:
+        yield dataset  # outside the try: errors of the caller's block pass through
+        return
+    path = Path(source)
+    if not path.is_file():
+        raise UserInputError(
+            f"{source!r} is neither a dataset in the catalog nor a file: "
+            "list datasets with `python -m core datasets list`."
+        )
     with tempfile.TemporaryDirectory(prefix="beacon-source-") as home:
         settings = replace(
             services.settings,
