@@ -44,12 +44,17 @@ def show(user: User, *, key: str = KEY, with_versions: bool = True) -> Dataset |
         _load_sample_button(user, key)
         return None
     names = list(datasets)
+    # Widget state is dropped when the user switches page; the choice is kept under a
+    # plain key so every page opens on the dataset the user last picked.
+    remembered = f"{key}_remembered"
     if f"{key}_next" in st.session_state:
-        st.session_state[key] = st.session_state.pop(f"{key}_next")
+        st.session_state[remembered] = st.session_state.pop(f"{key}_next")
     if st.session_state.get(key) not in datasets:
-        st.session_state[key] = names[0]
+        chosen = st.session_state.get(remembered)
+        st.session_state[key] = chosen if chosen in datasets else names[0]
     with st.sidebar:
         name = st.selectbox("Dataset", names, key=key, bind="query-params")
+        st.session_state[remembered] = name
         dataset = datasets[name]
         if not with_versions or dataset.version_count == 1:
             st.caption(f"Version {dataset.version} · {dataset.rows:,} rows")

@@ -22,7 +22,12 @@ class PageSpec:
 # Sections in the order the sidebar shows them. A page a role may not use is never
 # registered (so its URL cannot be reached either); each page re-checks through core.
 PAGES = (
-    PageSpec("views/data.py", "Data", ":material/database:", "Data", Role.VIEWER, default=True),
+    PageSpec(
+        "views/kpis.py", "KPIs", ":material/monitoring:", "Analyze", Role.VIEWER, default=True
+    ),
+    PageSpec("views/segments.py", "Segments", ":material/group:", "Analyze", Role.VIEWER),
+    PageSpec("views/copy_studio.py", "Copy studio", ":material/edit_note:", "Create", Role.VIEWER),
+    PageSpec("views/data.py", "Data", ":material/database:", "Data", Role.VIEWER),
     PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "Operate", Role.ADMIN),
     PageSpec("views/account.py", "Account", ":material/person:", "Account", Role.VIEWER),
 )

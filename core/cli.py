@@ -28,7 +28,11 @@ from core.services import Services, open_services
 Handler = Callable[[argparse.Namespace, Services], Any]
 COMMANDS: dict[str, Handler] = {}
 # Feature packages add their commands here: each module has `register(add_command)`.
-FEATURE_CLIS: tuple[str, ...] = ()
+FEATURE_CLIS: tuple[str, ...] = (
+    "core.kpis.cli",
+    "core.segmentation.cli",
+    "core.copy.cli",
+)
 
 
 def _columns(dataset: Dataset) -> list[dict[str, Any]]:

@@ -4,4 +4,7 @@ A feature with its own tables adds its models module here, and a migration whose
 `down_revision` is "0001" (each feature is a branch; Beacon upgrades to all heads).
 """
 
+from core.copy import models as copy_models  # noqa: F401
+from core.kpis import models as kpis_models  # noqa: F401
+from core.segmentation import models as segmentation_models  # noqa: F401
 from core.store import models  # noqa: F401

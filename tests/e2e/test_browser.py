@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
+from components.navigation import PAGES
 from playwright.sync_api import Page, expect
 
 if TYPE_CHECKING:
@@ -22,8 +24,8 @@ pytestmark = pytest.mark.browser
 expect.set_options(timeout=20_000)
 
 SIGN_IN_TITLE = "Sign in to Beacon"
-DEFAULT_TITLE = "Data"
-ADMIN_PAGES = {"Data", "Admin", "Account"}
+DEFAULT_TITLE = next(spec.title for spec in PAGES if spec.default)
+ADMIN_PAGES = {spec.title for spec in PAGES}
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-data.png"
