@@ -48,7 +48,7 @@ def show(user: User, *, key: str = KEY, with_versions: bool = True) -> Dataset |
     # plain key so every page opens on the dataset the user last picked.
     remembered = f"{key}_remembered"
     if f"{key}_next" in st.session_state:
-        st.session_state[remembered] = st.session_state.pop(f"{key}_next")
+        st.session_state[remembered] = st.session_state[key] = st.session_state.pop(f"{key}_next")
     if st.session_state.get(key) not in datasets:
         chosen = st.session_state.get(remembered)
         st.session_state[key] = chosen if chosen in datasets else names[0]

@@ -120,6 +120,12 @@ def metric_values(page: Page) -> dict[str, str]:
     return values
 
 
+def go_to(page: Page, label: str) -> None:
+    """Open a page through its sidebar link and wait until it has run."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=label, exact=True).click()
+    wait_for_page(page, label)
+
+
 def choose_dataset(page: Page, name: str) -> None:
     picker = page.locator('[data-testid="stSidebar"]').get_by_role("combobox", name="Dataset")
     if picker.input_value() != name:
@@ -162,7 +168,7 @@ def test_admin_opens_every_page_without_errors(beacon_server: BeaconServer, page
         page.locator('[data-testid="stSidebarNav"]').get_by_role(
             "link", name=label, exact=True
         ).click()
-        expect(page).to_have_url(href)
+        expect(page).to_have_url(re.compile("^" + re.escape(href) + r"(\?.*)?$"))
         wait_for_page(page, label)  # each page is titled like its navigation link
         assert_healthy(page, f"page {label}")
         screenshot_full(page, f"{label.lower().replace(' ', '-')}.png")
@@ -174,6 +180,7 @@ def test_viewer_cannot_reach_the_admin_page(beacon_server: BeaconServer, page: P
     links = nav_links(page)
     assert "Admin" not in links, f"viewer navigation: {sorted(links)}"
     assert links.keys() >= {"Data", "Account"}, f"viewer navigation: {sorted(links)}"
+    go_to(page, "Data")
     tabs = page.locator(f'{MAIN} [data-testid="stTab"]').all_inner_texts()
     assert "Add data" not in [t.strip() for t in tabs], f"viewer tabs: {tabs}"
     assert_healthy(page, "viewer Data page")
@@ -192,6 +199,7 @@ def test_data_page_shows_the_sample_orders(beacon_server: BeaconServer, page: Pa
     assert rows is not None, f"no sample_orders dataset among {sorted(beacon_server.datasets)}"
     open_sign_in(page, beacon_server)
     sign_in(page, beacon_server, beacon_server.admin_email)
+    go_to(page, "Data")
     choose_dataset(page, "sample_orders")
     expect(page).to_have_url(re.compile(r"[?&]dataset=sample_orders\b"))
 
@@ -233,6 +241,7 @@ def test_upload_a_csv_on_the_add_data_tab(beacon_server: BeaconServer, page: Pag
     )
     open_sign_in(page, beacon_server)
     sign_in(page, beacon_server, beacon_server.admin_email)
+    go_to(page, "Data")
     page.get_by_role("tab", name="Add data", exact=True).click()
     wait_idle(page)
 
