@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test test-slow lint format bench install system-deps clean
+.PHONY: run worker test test-slow lint format bench install system-deps clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,9 +17,18 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# The workflow worker (schedules and runs workflows) runs beside the app; NO_WORKER=1 leaves it out.
+NO_WORKER ?= 0
+
 run: $(STAMP)
 	$(BIN)/python -m core sample load --if-empty
+	@pids=""; \
+	if [ "$(NO_WORKER)" != "1" ]; then $(BIN)/python -m core worker & pids="$$pids $$!"; fi; \
+	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+worker: $(STAMP)
+	$(BIN)/python -m core worker
 
 # Chromium (browser tests) and PostgreSQL (store tests) come from Debian's packages.
 system-deps:
@@ -40,7 +49,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python bench/ingest.py
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -27,6 +27,7 @@ PAGES = (
     ),
     PageSpec("views/segments.py", "Segments", ":material/group:", "Analyze", Role.VIEWER),
     PageSpec("views/copy_studio.py", "Copy studio", ":material/edit_note:", "Create", Role.VIEWER),
+    PageSpec("views/workflows.py", "Workflows", ":material/account_tree:", "Create", Role.VIEWER),
     PageSpec("views/data.py", "Data", ":material/database:", "Data", Role.VIEWER),
     PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "Operate", Role.ADMIN),
     PageSpec("views/account.py", "Account", ":material/person:", "Account", Role.VIEWER),

@@ -32,6 +32,7 @@ FEATURE_CLIS: tuple[str, ...] = (
     "core.kpis.cli",
     "core.segmentation.cli",
     "core.copy.cli",
+    "core.workflows.cli",
 )
 
 

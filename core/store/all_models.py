@@ -8,3 +8,4 @@ from core.copy import models as copy_models  # noqa: F401
 from core.kpis import models as kpis_models  # noqa: F401
 from core.segmentation import models as segmentation_models  # noqa: F401
 from core.store import models  # noqa: F401
+from core.workflows import models as workflows_models  # noqa: F401

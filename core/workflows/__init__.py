@@ -1,0 +1,1 @@
+"""Workflows: definitions, task types, triggers, the engine and the worker."""
