@@ -1,0 +1,112 @@
+"""Generate-copy step: copy for a product from the copy studio, scored, optionally saved.
+
+It uses core.copy exactly as the Copy studio page and `python -m core copy generate` do:
+the configured writer (template offline, or the OpenAI-compatible model), a saved brand
+voice, and the offline scores of every variant.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field
+
+from core.errors import NotFound, UserInputError
+from core.workflows.tasks.base import Params, StepContext, TaskType, register
+
+
+class GenerateCopyParams(Params):
+    content_type: str = Field(title="Content type", description="e.g. product_description, sms")
+    product: str = Field(title="Product", description="A product name or SKU")
+    dataset: str = Field("", title="Products dataset", description="Empty: sample_products")
+    voice: str = Field("", title="Brand voice", description="A saved voice; empty = neutral")
+    audience: str = Field("", title="Audience", description="Who the copy is for")
+    keyword: str = Field("", title="SEO keyword")
+    variants: int = Field(1, ge=1, le=5, title="Variants")
+    provider: str = Field("", title="Writer", description="template or openai; empty = default")
+    save: bool = Field(False, title="Save to the content library")
+
+
+def _tag(name: str) -> str:
+    """A workflow name as a library tag (letters, digits, spaces, '-' and '_')."""
+    return re.sub(r"[^A-Za-z0-9 _-]+", "-", name).strip("- ")[:50] or "workflow"
+
+
+def run_generate_copy(ctx: StepContext, params: GenerateCopyParams) -> dict[str, Any]:
+    from core.copy import library, scoring
+    from core.copy.cli import _product_dataset, _variant_json
+    from core.copy.content_types import get
+    from core.copy.grounding import audience_from_text, find_product
+    from core.copy.providers import GenerationRequest
+    from core.copy.studio import CopyStudio
+    from core.copy.voices import get_voice, neutral_voice
+
+    services, user = ctx.services, ctx.user
+    content_type = get(params.content_type)
+    voice = get_voice(services.store, user, params.voice) if params.voice else None
+    dataset = services.catalog.get(user, params.dataset or _product_dataset(services))
+    con = services.catalog.connect()
+    try:
+        product = find_product(con, dataset, params.product)
+    except NotFound as exc:
+        raise UserInputError(str(exc)) from None
+    finally:
+        con.close()
+    request = GenerationRequest(
+        content_type=content_type,
+        product=product,
+        audience=audience_from_text(params.audience),
+        voice=voice or neutral_voice(),
+        keyword=params.keyword,
+        variants=params.variants,
+    )
+    streams = CopyStudio(services.store, services.settings.llm).generate(
+        user, request, params.provider or None
+    )
+    variants = []
+    for stream in streams:
+        stream.text()
+        draft = stream.draft
+        entry = _variant_json(
+            draft, scoring.score_text(draft.text, content_type, voice, params.keyword)
+        )
+        if params.save:
+            item = library.save_item(
+                services.store,
+                user,
+                title=f"{product.name}: {content_type.label} {draft.index + 1}",
+                content_type=content_type.key,
+                body=draft.text,
+                provider=draft.provider,
+                model=draft.model,
+                voice=voice.name if voice else None,
+                grounding={"product": product.as_json(), "keyword": params.keyword},
+                tags=["workflow", _tag(ctx.workflow)],
+                batch=f"{ctx.workflow}-{ctx.run_id}",
+                variant=draft.index,
+            )
+            entry["saved_id"] = item.id
+        variants.append(entry)
+    first = streams[0].draft
+    ctx.log(
+        f"{len(variants)} {content_type.label} variant(s) for {product.name} by {first.provider}"
+    )
+    return {
+        "type": content_type.key,
+        "provider": first.provider,
+        "from_template": first.from_template,
+        "product": product.as_json(),
+        "variants": variants,
+    }
+
+
+register(
+    TaskType(
+        name="generate_copy",
+        label="Generate copy",
+        help="Write copy for a product with the copy studio; outputs the scored variants.",
+        params=GenerateCopyParams,
+        run=run_generate_copy,
+    )
+)
