@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run worker test test-slow lint format bench install system-deps clean
+.PHONY: run api worker test test-slow lint format bench install system-deps clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,15 +17,21 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-# The workflow worker (schedules and runs workflows) runs beside the app; NO_WORKER=1 leaves it out.
+# The machine API (devices, automation, webhooks) runs beside the app; API=0 leaves it out.
+API ?= 1
+# The workflow worker (schedules and runs workflows) runs beside the app too; NO_WORKER=1 leaves it out.
 NO_WORKER ?= 0
 
 run: $(STAMP)
 	$(BIN)/python -m core sample load --if-empty
 	@pids=""; \
+	if [ "$(API)" != "0" ]; then $(BIN)/python -m core api & pids="$$pids $$!"; fi; \
 	if [ "$(NO_WORKER)" != "1" ]; then $(BIN)/python -m core worker & pids="$$pids $$!"; fi; \
 	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+api: $(STAMP)
+	$(BIN)/python -m core api
 
 worker: $(STAMP)
 	$(BIN)/python -m core worker

@@ -30,6 +30,7 @@ PAGES = (
     PageSpec("views/workflows.py", "Workflows", ":material/account_tree:", "Create", Role.VIEWER),
     PageSpec("views/data.py", "Data", ":material/database:", "Data", Role.VIEWER),
     PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "Operate", Role.ADMIN),
+    PageSpec("views/fleet.py", "Fleet", ":material/cloud:", "Operate", Role.ADMIN),
     PageSpec("views/account.py", "Account", ":material/person:", "Account", Role.VIEWER),
 )
 SECTIONS = ("Analyze", "Create", "Operate", "Data", "Account")

@@ -31,6 +31,8 @@ COMMANDS: dict[str, Handler] = {}
 FEATURE_CLIS: tuple[str, ...] = (
     "core.kpis.cli",
     "core.segmentation.cli",
+    "core.fleet.cli",
+    "core.api.cli",
     "core.copy.cli",
     "core.workflows.cli",
 )
