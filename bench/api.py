@@ -1,8 +1,8 @@
 """Heartbeat benchmark: how many heartbeats per second the machine API sustains.
 
-    python bench/fleet_api.py                          # SQLite store, 1,000 devices
-    python bench/fleet_api.py --rates 1000 1500 2000   # several offered loads
-    python bench/fleet_api.py --database-url postgresql+psycopg://beacon@127.0.0.1:5432/bench
+    python bench/api.py                          # SQLite store, 1,000 devices
+    python bench/api.py --rates 1000 1500 2000   # several offered loads
+    python bench/api.py --database-url postgresql+psycopg://beacon@127.0.0.1:5432/bench
 
 1,000 devices are registered and enrolled through core (each with its own credential).
 The API runs as `python -m core api` in its own process (one uvicorn worker), as in
