@@ -26,6 +26,7 @@ PAGES = (
         "views/kpis.py", "KPIs", ":material/monitoring:", "Analyze", Role.VIEWER, default=True
     ),
     PageSpec("views/segments.py", "Segments", ":material/group:", "Analyze", Role.VIEWER),
+    PageSpec("views/forecasts.py", "Forecasts", ":material/trending_up:", "Analyze", Role.VIEWER),
     PageSpec("views/copy_studio.py", "Copy studio", ":material/edit_note:", "Create", Role.VIEWER),
     PageSpec("views/workflows.py", "Workflows", ":material/account_tree:", "Create", Role.VIEWER),
     PageSpec("views/data.py", "Data", ":material/database:", "Data", Role.VIEWER),

@@ -31,6 +31,7 @@ COMMANDS: dict[str, Handler] = {}
 FEATURE_CLIS: tuple[str, ...] = (
     "core.kpis.cli",
     "core.segmentation.cli",
+    "core.forecasting.cli",
     "core.fleet.cli",
     "core.api.cli",
     "core.copy.cli",

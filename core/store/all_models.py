@@ -6,6 +6,7 @@ A feature with its own tables adds its models module here, and a migration whose
 
 from core.copy import models as copy_models  # noqa: F401
 from core.fleet import models as fleet_models  # noqa: F401
+from core.forecasting import models as forecasting_models  # noqa: F401
 from core.kpis import models as kpis_models  # noqa: F401
 from core.segmentation import models as segmentation_models  # noqa: F401
 from core.store import models  # noqa: F401
