@@ -5,7 +5,18 @@ Adding a task type is one module that calls `base.register(...)`, plus its name 
 
 from importlib import import_module
 
-BUILTIN = ("flow", "query", "kpi", "datasets", "http", "notify", "export", "segment", "copywriting")
+BUILTIN = (
+    "flow",
+    "query",
+    "kpi",
+    "datasets",
+    "http",
+    "notify",
+    "export",
+    "segment",
+    "copywriting",
+    "forecast",
+)
 
 for _name in BUILTIN:
     import_module(f"core.workflows.tasks.{_name}")
