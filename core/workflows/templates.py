@@ -104,7 +104,12 @@ def daily_forecast_refresh() -> dict[str, Any]:
                 "id": "forecast",
                 "type": "forecast",
                 "depends_on": ["refresh"],
-                "params": {"dataset": "sample_orders", "horizon": 28},
+                "params": {
+                    "dataset": "sample_orders",
+                    "horizon": 28,
+                    "freq": "D",
+                    "save_as": "daily-orders",
+                },
             }
         )
     return {
