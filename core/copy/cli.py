@@ -16,12 +16,11 @@ from core.auth.roles import User
 from core.cli import emit
 from core.copy import library, scoring
 from core.copy.content_types import CONTENT_TYPES, get
-from core.copy.grounding import audience_from_text, find_product
+from core.copy.grounding import audience_from_text, lookup_product
 from core.copy.providers import MAX_VARIANTS, PROVIDERS, GenerationRequest
 from core.copy.studio import CopyStudio
 from core.copy.voices import BrandVoice, get_voice, neutral_voice
-from core.data.catalog import Dataset
-from core.errors import NotFound, UserInputError
+from core.errors import UserInputError
 from core.services import Services
 from core.sources import open_source
 
@@ -69,16 +68,7 @@ def cmd_generate(args: argparse.Namespace, services: Services) -> None:
     voice = _voice(services, args.voice)
     source = args.dataset or _product_dataset(services)
     with open_source(services, source, system) as dataset:
-        dataset: Dataset
-        con = services.catalog.connect()
-        try:
-            product = find_product(con, dataset, args.product)
-        except NotFound as exc:
-            # Raised inside open_source's block, a NotFound would be taken for "no such
-            # dataset": pass it on as the plain input error it is.
-            raise UserInputError(str(exc)) from None
-        finally:
-            con.close()
+        product = lookup_product(services.catalog, dataset, args.product)
     request = GenerationRequest(
         content_type=content_type,
         product=product,

@@ -286,6 +286,21 @@ def audience_from_text(name: str, description: str = "") -> Audience:
     return Audience(name=name, description=description.strip(), source="described")
 
 
+def lookup_product(catalog, dataset: Dataset, text: str) -> ProductFacts:
+    """`find_product` on a private connection; an unknown product is a plain input error.
+
+    (Callers often run inside `core.sources.open_source`, where a NotFound would read as
+    "no such dataset".)
+    """
+    con = catalog.connect()
+    try:
+        return find_product(con, dataset, text)
+    except NotFound as exc:
+        raise UserInputError(str(exc)) from None
+    finally:
+        con.close()
+
+
 def find_product(con, dataset: Dataset, text: str) -> ProductFacts:
     """The product whose SKU or name is `text` (case-insensitive), or a helpful error."""
     options = product_options(con, dataset)

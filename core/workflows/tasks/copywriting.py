@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import Field
 
-from core.errors import NotFound, UserInputError
 from core.workflows.tasks.base import Params, StepContext, TaskType, register
 
 
@@ -37,7 +36,7 @@ def run_generate_copy(ctx: StepContext, params: GenerateCopyParams) -> dict[str,
     from core.copy import library, scoring
     from core.copy.cli import _product_dataset, _variant_json
     from core.copy.content_types import get
-    from core.copy.grounding import audience_from_text, find_product
+    from core.copy.grounding import audience_from_text, lookup_product
     from core.copy.providers import GenerationRequest
     from core.copy.studio import CopyStudio
     from core.copy.voices import get_voice, neutral_voice
@@ -46,13 +45,7 @@ def run_generate_copy(ctx: StepContext, params: GenerateCopyParams) -> dict[str,
     content_type = get(params.content_type)
     voice = get_voice(services.store, user, params.voice) if params.voice else None
     dataset = services.catalog.get(user, params.dataset or _product_dataset(services))
-    con = services.catalog.connect()
-    try:
-        product = find_product(con, dataset, params.product)
-    except NotFound as exc:
-        raise UserInputError(str(exc)) from None
-    finally:
-        con.close()
+    product = lookup_product(services.catalog, dataset, params.product)
     request = GenerationRequest(
         content_type=content_type,
         product=product,
