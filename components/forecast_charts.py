@@ -26,6 +26,7 @@ def _band(fig: go.Figure, x, lower, upper, color: str, name: str) -> None:
             y=list(upper) + list(lower)[::-1],
             fill="toself",
             fillcolor=color,
+            mode="lines",
             line=dict(width=0),
             hoverinfo="skip",
             name=name,

@@ -20,6 +20,8 @@ from components.resources import services
 from core.auth.roles import Role
 from core.forecasting import export, runs
 
+DATES = {"ds": st.column_config.DateColumn("Period", format="YYYY-MM-DD")}
+
 user = session.require_role(Role.VIEWER, "Viewing forecasts")
 svc = services()
 
@@ -143,7 +145,7 @@ for note in result.notes:
     st.caption(f":material/info: {note}")
 with st.container(horizontal=True):
     with st.popover("Table view", icon=":material/table:"):
-        st.dataframe(fc, hide_index=True, alt=f"Forecast of {series_id}")
+        st.dataframe(fc, hide_index=True, alt=f"Forecast of {series_id}", column_config=DATES)
     for label, data, name, mime in (
         ("Forecasts CSV", export.forecasts_csv, "forecast.csv", "text/csv"),
         ("Forecasts Excel", export.forecasts_excel, "forecast.xlsx", export.XLSX),
@@ -215,7 +217,7 @@ with tabs[2]:
         f"{int(history['outlier'].sum())} outlier(s) and {int(history['filled'].sum())} "
         "filled period(s):"
     )
-    st.dataframe(flagged, hide_index=True, alt="Outliers and filled periods")
+    st.dataframe(flagged, hide_index=True, alt="Outliers and filled periods", column_config=DATES)
 with tabs[3]:
     st.dataframe(export.series_table(batch), hide_index=True, alt="All series")
     st.caption("Every model and combination over all series (OWA as in the M4 competition):")

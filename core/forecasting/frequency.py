@@ -25,18 +25,6 @@ class Frequency:
         """`periods` period starts from `start` on."""
         return pd.date_range(start, periods=periods, freq=self.offset)
 
-    def floor(self, dates: pd.Series) -> pd.Series:
-        """Each date moved to the start of its period."""
-        dates = pd.to_datetime(dates)
-        if self.name == "daily":
-            return dates.dt.normalize()
-        if self.name == "weekly":
-            day = dates.dt.normalize()
-            return day - pd.to_timedelta(day.dt.weekday, unit="D")
-        return dates.dt.to_period(_PERIOD[self.name]).dt.start_time
-
-
-_PERIOD = {"monthly": "M", "quarterly": "Q", "yearly": "Y"}
 
 FREQUENCIES: dict[str, Frequency] = {}
 

@@ -15,8 +15,13 @@ from core.forecasting import frequency
 from core.forecasting.frequency import Frequency
 from core.forecasting.query import DS, ID, ROWS, TOTAL, Y
 
-GRAINS = {"daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter",
-          "yearly": "year"}  # fmt: skip
+GRAINS = {
+    "daily": "day",
+    "weekly": "week",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "yearly": "year",
+}
 
 
 def available(dataset: Dataset) -> dict[str, str]:
