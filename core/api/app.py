@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -63,6 +64,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sink.start()
+        # Everything built so far (FastAPI, pydantic, SQLAlchemy) lives as long as the
+        # process: freezing it keeps full collections from rescanning it, which otherwise
+        # pauses every request for 100-200 ms every few seconds under load.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -19,8 +19,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
 from core.api.ratelimit import TokenBucketLimiter, retry_after
@@ -33,6 +36,7 @@ from core.fleet.tokens import TokenHasher
 from core.services import Services
 
 BEARER = {"WWW-Authenticate": "Bearer"}
+M = TypeVar("M", bound=BaseModel)
 
 
 class CredentialCache:
@@ -149,7 +153,7 @@ async def device(request: Request) -> DeviceIdentity:
     return _authenticated(ctx, request, _device_digest(ctx, request))
 
 
-async def heartbeat_device(request: Request) -> CallingDevice:
+def heartbeat_device(request: Request) -> CallingDevice:
     """The device posting a heartbeat, from the cache when it was seen recently."""
     ctx = context(request)
     digest = _device_digest(ctx, request)
@@ -159,6 +163,16 @@ async def heartbeat_device(request: Request) -> CallingDevice:
         ctx.credentials.put(digest, identity)
     request.state.principal = f"device:{identity.name}"
     return CallingDevice(identity, digest)
+
+
+def parse_body(model: type[M], raw: bytes) -> M:
+    """`raw` JSON as `model`; errors read as FastAPI's own body errors (400 or 422)."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
 
 
 def service(scope: str) -> Callable[[Request], Awaitable[Principal]]:

@@ -31,6 +31,7 @@ from core.fleet.devices import ACTIVE
 from core.fleet.health import assess
 from core.fleet.models import DeviceRow, HeartbeatRow
 from core.store import Store
+from core.store.db import busy_writer, checkpoint
 from core.store.models import as_utc, utcnow
 
 log = logging.getLogger(__name__)
@@ -204,24 +205,39 @@ class HeartbeatSink:
         retention_days: int = 30,
         max_batch: int = 2000,
         prune_every_seconds: float = 600.0,
+        checkpoint_every_seconds: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.store = store
         self.retention_days = retention_days
         self.max_batch = max_batch
         self.prune_every_seconds = prune_every_seconds
+        self.checkpoint_every_seconds = checkpoint_every_seconds
         self._clock = clock
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        # The writer's own store: on SQLite its commits never stop to checkpoint the WAL;
+        # the checkpointer thread does that beside it, so no batch stalls for it.
+        self._writes = store
+        self._checkpointer: threading.Thread | None = None
+        self._stopping = threading.Event()
         self.written = 0
         self.batches = 0
         self.failed = 0
+        self.checkpoints = 0
 
     def start(self) -> HeartbeatSink:
         """Start the writer thread (idempotent)."""
         with self._lock:
             if self._thread is None:
+                self._stopping.clear()
+                self._writes = busy_writer(self.store)
+                if self._writes is not self.store:
+                    self._checkpointer = threading.Thread(
+                        target=self._checkpoints, name="heartbeat-checkpoints", daemon=True
+                    )
+                    self._checkpointer.start()
                 self._thread = threading.Thread(
                     target=self._run, name="heartbeat-writer", daemon=True
                 )
@@ -253,6 +269,22 @@ class HeartbeatSink:
         if thread is not None:
             self._queue.put(None)
             thread.join(timeout)
+        self._stopping.set()
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.join(timeout)
+            checkpoint(self.store)
+        if self._writes is not self.store:
+            self._writes.engine.dispose()
+            self._writes = self.store
+
+    def _checkpoints(self) -> None:
+        while not self._stopping.wait(self.checkpoint_every_seconds):
+            try:
+                checkpoint(self.store)
+                self.checkpoints += 1
+            except Exception:  # housekeeping: the next round tries again
+                log.exception("checkpointing the heartbeat store failed")
 
     def _run(self) -> None:
         last_prune = 0.0
@@ -279,7 +311,7 @@ class HeartbeatSink:
     def _write(self, batch: list[_Pending]) -> list[BaseException | None]:
         """Each item's outcome: None when stored."""
         try:
-            refused = write_batch(self.store, [p.incoming for p in batch])
+            refused = write_batch(self._writes, [p.incoming for p in batch])
         except Exception as exc:
             if len(batch) > 1:  # one bad report (e.g. its device deleted meanwhile) must
                 return [self._write([p])[0] for p in batch]  # not fail the others

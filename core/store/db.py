@@ -33,6 +33,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _no_autocheckpoint(dbapi_connection, _record) -> None:
+    # A busy writer must not copy the WAL into the database inside its own commits
+    # (each copy stalls that commit for 100-200 ms); `checkpoint` does it off the write path.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for `url`; SQLite gets WAL, a busy timeout and foreign keys."""
     try:
@@ -86,6 +94,32 @@ class Store:
         """Write an installation fact."""
         with self.session() as s:
             s.merge(MetaRow(key=key, value=value))
+
+
+def is_sqlite_file(store: Store) -> bool:
+    """Whether the store is a SQLite database file (not PostgreSQL, not in memory)."""
+    url = store.engine.url
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+
+def busy_writer(store: Store) -> Store:
+    """A store for one thread that writes many small transactions (the heartbeat writer).
+
+    On a SQLite file it has its own connection that never checkpoints the WAL on commit;
+    whoever uses it calls `checkpoint` from another thread. Elsewhere it is `store`.
+    """
+    if not is_sqlite_file(store):
+        return store
+    engine = make_engine(store.engine.url.render_as_string(hide_password=False))
+    event.listen(engine, "connect", _no_autocheckpoint)
+    return Store(engine)
+
+
+def checkpoint(store: Store) -> None:
+    """Copy what it can of the SQLite WAL into the database without waiting for anyone."""
+    if is_sqlite_file(store):
+        with store.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def open_store(url: str) -> Store:

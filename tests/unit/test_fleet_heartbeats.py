@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -146,3 +147,45 @@ def test_heartbeats_and_other_writers_do_not_trip_over_each_other(fleet, beacon_
     sink.close()
     other.engine.dispose()
     assert outcomes == [None] * 300 and count(store) == 300
+
+
+def wal_state(store) -> tuple[int, int]:
+    """Frames in the WAL, and how many of them are already copied into the database."""
+    with store.engine.connect() as connection:
+        _, frames, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+        return frames, copied
+
+
+def test_the_writer_never_checkpoints_in_its_commits_the_checkpointer_does(fleet):
+    """Copying the WAL into the database inside a heartbeat commit stalls that batch, so
+    the writer's connection leaves it to a thread beside it (SQLite only)."""
+    from core.store.db import busy_writer
+
+    store, _, found = fleet
+    writer = busy_writer(store)
+    assert writer is not store
+    with writer.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+    writer.engine.dispose()
+
+    sink = HeartbeatSink(store, checkpoint_every_seconds=0.05).start()
+    device_id, digest = found["a"]
+    futures = [sink.submit(device_id, Heartbeat(cpu_pct=n % 100), digest) for n in range(300)]
+    assert [f.exception(timeout=30) for f in futures] == [None] * 300
+    time.sleep(0.2)
+    assert sink.checkpoints > 0
+    sink.close()
+    assert count(store) == 300
+    frames, copied = wal_state(store)
+    assert frames > 0 and copied == frames  # all copied: the next writer restarts the WAL
+
+
+def test_a_store_in_memory_or_on_postgresql_is_its_own_busy_writer():
+    from core.store import open_store
+    from core.store.db import busy_writer, checkpoint
+
+    memory = open_store("sqlite://")
+    assert busy_writer(memory) is memory
+    checkpoint(memory)  # nothing to do, and no error
