@@ -10,11 +10,10 @@ import argparse
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
 
 from core.auth.roles import User
 from core.cli import emit
-from core.copy import library, scoring
+from core.copy import batches, scoring
 from core.copy.content_types import CONTENT_TYPES, get
 from core.copy.grounding import audience_from_text, lookup_product
 from core.copy.providers import MAX_VARIANTS, PROVIDERS, GenerationRequest
@@ -31,42 +30,11 @@ def _voice(services: Services, name: str | None) -> BrandVoice | None:
     return get_voice(services.store, User.system(), name) if name else None
 
 
-def _product_dataset(services: Services) -> str:
-    """The catalog dataset products come from when --dataset is not given."""
-    datasets = services.catalog.datasets(User.system())
-    with_products = [d for d in datasets if d.column_for("product") or d.column_for("sku")]
-    preferred = [d for d in with_products if d.name == "sample_products"] + with_products
-    if not preferred:
-        raise UserInputError(
-            "No dataset has a Product or SKU column: give --dataset, or load the sample "
-            "company with `python -m core sample load`."
-        )
-    return preferred[0].name
-
-
-def _variant_json(draft, score) -> dict[str, Any]:
-    return {
-        "variant": draft.index + 1,
-        "text": draft.text,
-        "usage": {
-            "prompt_tokens": draft.usage.prompt_tokens,
-            "completion_tokens": draft.usage.completion_tokens,
-            "estimated": draft.usage.estimated,
-        },
-        "cost_usd": draft.cost_usd,
-        "seconds": round(draft.seconds, 4),
-        "first_token_seconds": None
-        if draft.first_token_seconds is None
-        else round(draft.first_token_seconds, 4),
-        "scores": score.as_json(),
-    }
-
-
 def cmd_generate(args: argparse.Namespace, services: Services) -> None:
     system = User.system()
     content_type = get(args.type)
     voice = _voice(services, args.voice)
-    source = args.dataset or _product_dataset(services)
+    source = args.dataset or batches.product_dataset(services, system)
     with open_source(services, source, system) as dataset:
         product = lookup_product(services.catalog, dataset, args.product)
     request = GenerationRequest(
@@ -80,31 +48,17 @@ def cmd_generate(args: argparse.Namespace, services: Services) -> None:
     )
     studio = CopyStudio(services.store, services.settings.llm)
     streams = studio.generate(system, request, args.provider)
-    batch = uuid.uuid4().hex
-    variants, lines = [], []
-    for stream in streams:
-        stream.text()
-        draft = stream.draft
-        score = scoring.score_text(draft.text, content_type, voice, request.keyword)
-        entry = _variant_json(draft, score)
-        if args.save:
-            item = library.save_item(
-                services.store,
-                system,
-                title=f"{product.name}: {content_type.label} {draft.index + 1}",
-                content_type=content_type.key,
-                body=draft.text,
-                provider=draft.provider,
-                model=draft.model,
-                voice=voice.name if voice else None,
-                grounding={"product": product.as_json(), "keyword": request.keyword},
-                tags=args.tags or "",
-                batch=batch,
-                variant=draft.index,
-            )
-            entry["saved_id"] = item.id
-        variants.append(entry)
-        lines += [f"--- variant {draft.index + 1}", draft.text, ""]
+    variants = batches.finish(
+        services,
+        system,
+        streams,
+        request,
+        voice,
+        save=args.save,
+        tags=args.tags or "",
+        batch=uuid.uuid4().hex,
+    )
+    lines = [f"--- variant {v['variant']}\n{v['text']}\n" for v in variants]
     first = streams[0].draft
     payload = {
         "type": content_type.key,

@@ -33,8 +33,7 @@ def _tag(name: str) -> str:
 
 
 def run_generate_copy(ctx: StepContext, params: GenerateCopyParams) -> dict[str, Any]:
-    from core.copy import library, scoring
-    from core.copy.cli import _product_dataset, _variant_json
+    from core.copy import batches
     from core.copy.content_types import get
     from core.copy.grounding import audience_from_text, lookup_product
     from core.copy.providers import GenerationRequest
@@ -44,7 +43,7 @@ def run_generate_copy(ctx: StepContext, params: GenerateCopyParams) -> dict[str,
     services, user = ctx.services, ctx.user
     content_type = get(params.content_type)
     voice = get_voice(services.store, user, params.voice) if params.voice else None
-    dataset = services.catalog.get(user, params.dataset or _product_dataset(services))
+    dataset = services.catalog.get(user, params.dataset or batches.product_dataset(services, user))
     product = lookup_product(services.catalog, dataset, params.product)
     request = GenerationRequest(
         content_type=content_type,
@@ -57,30 +56,16 @@ def run_generate_copy(ctx: StepContext, params: GenerateCopyParams) -> dict[str,
     streams = CopyStudio(services.store, services.settings.llm).generate(
         user, request, params.provider or None
     )
-    variants = []
-    for stream in streams:
-        stream.text()
-        draft = stream.draft
-        entry = _variant_json(
-            draft, scoring.score_text(draft.text, content_type, voice, params.keyword)
-        )
-        if params.save:
-            item = library.save_item(
-                services.store,
-                user,
-                title=f"{product.name}: {content_type.label} {draft.index + 1}",
-                content_type=content_type.key,
-                body=draft.text,
-                provider=draft.provider,
-                model=draft.model,
-                voice=voice.name if voice else None,
-                grounding={"product": product.as_json(), "keyword": params.keyword},
-                tags=["workflow", _tag(ctx.workflow)],
-                batch=f"{ctx.workflow}-{ctx.run_id}",
-                variant=draft.index,
-            )
-            entry["saved_id"] = item.id
-        variants.append(entry)
+    variants = batches.finish(
+        services,
+        user,
+        streams,
+        request,
+        voice,
+        save=params.save,
+        tags=["workflow", _tag(ctx.workflow)],
+        batch=f"{ctx.workflow}-{ctx.run_id}",
+    )
     first = streams[0].draft
     ctx.log(
         f"{len(variants)} {content_type.label} variant(s) for {product.name} by {first.provider}"
