@@ -56,9 +56,10 @@ with st.grid(5, min_column_width=180, gap="small"):
     st.metric(
         "Online",
         f"{summary.online} of {summary.active}",
-        delta=summary.online - hour_ago,
+        # An empty fleet has no trend to show: no "0 vs an hour ago", no flat line.
+        delta=summary.online - hour_ago if summary.devices else None,
         delta_description="vs an hour ago",
-        chart_data=hourly["devices"].tolist(),
+        chart_data=hourly["devices"].tolist() if summary.devices else None,
         border=True,
         height="stretch",
         help=f"Heard from in the last {3 * interval} s (3 heartbeat intervals); the line "
@@ -67,7 +68,7 @@ with st.grid(5, min_column_width=180, gap="small"):
     st.metric(
         "Unhealthy",
         summary.unhealthy,
-        chart_data=hourly["unhealthy_devices"].tolist(),
+        chart_data=hourly["unhealthy_devices"].tolist() if summary.devices else None,
         chart_type="bar",
         border=True,
         height="stretch",
