@@ -9,10 +9,11 @@ PORT ?= 8501
 
 .PHONY: run api worker test test-slow lint format bench install system-deps clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-oracles.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements-oracles.txt
 	touch $(STAMP)
 
 install: $(STAMP)

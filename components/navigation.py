@@ -27,11 +27,16 @@ PAGES = (
     ),
     PageSpec("views/segments.py", "Segments", ":material/group:", "Analyze", Role.VIEWER),
     PageSpec("views/forecasts.py", "Forecasts", ":material/trending_up:", "Analyze", Role.VIEWER),
+    PageSpec(
+        "views/supply_chain.py", "Supply chain", ":material/local_shipping:", "Analyze", Role.VIEWER
+    ),
     PageSpec("views/copy_studio.py", "Copy studio", ":material/edit_note:", "Create", Role.VIEWER),
     PageSpec("views/workflows.py", "Workflows", ":material/account_tree:", "Create", Role.VIEWER),
     PageSpec("views/data.py", "Data", ":material/database:", "Data", Role.VIEWER),
     PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "Operate", Role.ADMIN),
     PageSpec("views/fleet.py", "Fleet", ":material/cloud:", "Operate", Role.ADMIN),
+    PageSpec("views/edge_models.py", "Edge models", ":material/memory:", "Operate", Role.ADMIN),
+    PageSpec("views/rollouts.py", "Rollouts", ":material/rocket_launch:", "Operate", Role.ADMIN),
     PageSpec("views/account.py", "Account", ":material/person:", "Account", Role.VIEWER),
 )
 SECTIONS = ("Analyze", "Create", "Operate", "Data", "Account")

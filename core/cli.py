@@ -32,6 +32,7 @@ FEATURE_CLIS: tuple[str, ...] = (
     "core.kpis.cli",
     "core.segmentation.cli",
     "core.forecasting.cli",
+    "core.supply_chain.cli",
     "core.fleet.cli",
     "core.api.cli",
     "core.copy.cli",

@@ -15,6 +15,7 @@ from core.auth import users
 from core.auth.roles import Role, User
 from core.config import load_settings
 from core.services import Services, open_services
+from tests.loopback_s3 import LoopbackS3
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery"
@@ -84,3 +85,12 @@ def write_file(tmp_path: Path) -> Callable[[str, bytes | str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[LoopbackS3]:
+    """A real S3-compatible server on loopback, one per test module."""
+    server = LoopbackS3()
+    server.start()
+    yield server
+    server.stop()

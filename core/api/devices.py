@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.exceptions import HTTPException
 
-from core.api import schemas
+from core.api import models_routes, schemas
 from core.api.security import (
     client_address,
     context,
@@ -110,6 +110,7 @@ async def desired_state(request: Request, me: Me) -> schemas.DesiredStateOut:
     """What this device should run (models assigned to it) and how often to report."""
     ctx = context(request)
     state = await asyncio.to_thread(devices.desired_state, ctx.services.store, me)
+    state = await models_routes.with_artifacts(request, state)
     return schemas.DesiredStateOut(
         **state, heartbeat_seconds=ctx.services.settings.fleet.heartbeat_seconds
     )
@@ -124,3 +125,6 @@ async def rotate(request: Request, me: Me) -> schemas.CredentialOut:
     )
     return schemas.CredentialOut(credential=credential)
 
+
+# Model reports and inference routing are served with the device endpoints.
+router.routes.extend(models_routes.router.routes)

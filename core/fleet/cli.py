@@ -23,7 +23,7 @@ from typing import Any
 from core.auth.roles import User
 from core.cli import emit
 from core.errors import UserInputError
-from core.fleet import devices, service_accounts, targets
+from core.fleet import devices, models_cli, rollouts_cli, service_accounts, targets
 from core.fleet.cloud import EXPORT_FORMATS, Cloud
 from core.fleet.overview import device_status
 from core.fleet.providers import PROVIDERS
@@ -249,6 +249,8 @@ HANDLERS: dict[str, Handler] = {
     "devices": devices_cmd,
     "keys": keys_cmd,
     "secret-key": secret_key_cmd,
+    **rollouts_cli.HANDLERS,
+    "models": models_cli.models_cmd,
 }
 
 
@@ -351,3 +353,5 @@ def register(add_command: Callable[..., Any]) -> None:
     _devices_parser(areas)
     _keys_parser(areas)
     _leaf(areas, "secret-key", "print a new key for BEACON_SECRET_KEY")
+    rollouts_cli.register(areas, _leaf)
+    models_cli.add_parser(areas, _leaf)

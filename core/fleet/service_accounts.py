@@ -37,6 +37,7 @@ from core.store.models import as_utc, utcnow
 SCOPES = {
     "devices:read": "List devices, their status and heartbeat history",
     "devices:write": "Add, revoke and re-enrol devices",
+    "models:infer": "Send inference requests to devices (routing)",
 }
 ISSUER = "beacon"
 JWT_SECONDS = 15 * 60

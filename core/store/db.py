@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,11 +33,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _no_autocheckpoint(dbapi_connection, _record) -> None:
+def _busy_writer_pragmas(dbapi_connection, _record) -> None:
     # A busy writer must not copy the WAL into the database inside its own commits
-    # (each copy stalls that commit for 100-200 ms); `checkpoint` does it off the write path.
+    # (each copy stalls that commit for 100-200 ms); `checkpoint` does it off the write
+    # path. Its commits skip the fsync: in WAL mode a crash of Beacon loses nothing and
+    # nothing is ever corrupted; a power cut may undo the last moments of its writes.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
@@ -84,6 +87,20 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session that holds the write lock from its start on SQLite (BEGIN IMMEDIATE).
+
+        A SQLite transaction that reads first and writes later cannot wait for another
+        writer: it fails with "database is locked". Read-modify-write work that several
+        processes may do at once (the worker, the API, the app) starts here instead.
+        PostgreSQL needs nothing more than its row locks.
+        """
+        with self.session() as session:
+            if self.engine.dialect.name == "sqlite":
+                session.execute(text("BEGIN IMMEDIATE"))
+            yield session
+
     def get_meta(self, key: str) -> str | None:
         """Read an installation fact."""
         with self.session() as s:
@@ -105,13 +122,14 @@ def is_sqlite_file(store: Store) -> bool:
 def busy_writer(store: Store) -> Store:
     """A store for one thread that writes many small transactions (the heartbeat writer).
 
-    On a SQLite file it has its own connection that never checkpoints the WAL on commit;
-    whoever uses it calls `checkpoint` from another thread. Elsewhere it is `store`.
+    On a SQLite file it has its own connection that never checkpoints the WAL on commit
+    (whoever uses it calls `checkpoint` from another thread) and commits without fsync
+    (synchronous=NORMAL, SQLite's advice for WAL). Elsewhere it is `store`.
     """
     if not is_sqlite_file(store):
         return store
     engine = make_engine(store.engine.url.render_as_string(hide_password=False))
-    event.listen(engine, "connect", _no_autocheckpoint)
+    event.listen(engine, "connect", _busy_writer_pragmas)
     return Store(engine)
 
 

@@ -125,6 +125,16 @@ class WorkflowTrigger(_Model):
     status: Literal["succeeded", "failed", "finished"] = Field("succeeded", title="When it has")
 
 
+class RolloutTrigger(_Model):
+    """Starts the workflow when a model rollout to edge devices ends."""
+
+    type: Literal["rollout"]
+    model: str = Field("", max_length=100, title="Model", description="Empty: any model")
+    state: Literal["finished", "succeeded", "failed", "rolled_back", "aborted"] = Field(
+        "finished", title="When it has"
+    )
+
+
 Trigger = Annotated[
     ManualTrigger
     | CronTrigger
@@ -132,7 +142,8 @@ Trigger = Annotated[
     | WebhookTrigger
     | FileTrigger
     | DataTrigger
-    | WorkflowTrigger,
+    | WorkflowTrigger
+    | RolloutTrigger,
     Field(discriminator="type"),
 ]
 TRIGGER_MODELS: dict[str, type[_Model]] = {
@@ -143,6 +154,7 @@ TRIGGER_MODELS: dict[str, type[_Model]] = {
     "file": FileTrigger,
     "data": DataTrigger,
     "workflow": WorkflowTrigger,
+    "rollout": RolloutTrigger,
 }
 
 
@@ -347,9 +359,9 @@ def from_data(data: Any) -> WorkflowDef:
         elif error["type"] == "extra_forbidden":
             message = f"{_where(data, loc[:-1]) or 'the workflow'}: {loc[-1]!r} is not a known key"
         elif error["type"] == "union_tag_invalid":
+            *others, last = TRIGGER_MODELS
             message = (
-                f"{_where(data, loc)}: unknown trigger type; choose manual, cron, interval, "
-                "webhook, file, data or workflow"
+                f"{_where(data, loc)}: unknown trigger type; choose {', '.join(others)} or {last}"
             )
         else:
             message = f"{_where(data, loc)}: {message[:1].lower()}{message[1:]}"

@@ -12,7 +12,7 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.store import Store
@@ -45,9 +45,7 @@ def is_postgres(store: Store) -> bool:
 @contextmanager
 def writing(store: Store) -> Iterator[Session]:
     """A write transaction; on SQLite it holds the database write lock from its start."""
-    with store.session() as session:
-        if store.engine.dialect.name == "sqlite":
-            session.execute(text("BEGIN IMMEDIATE"))
+    with store.writing() as session:
         yield session
 
 

@@ -5,7 +5,8 @@ a `next_due` time; a tick handles only the triggers due by now, so 500 minutely
 workflows cost 500 row updates a minute. Every run a trigger fires carries a unique key
 (trigger, scheduled time / file version), so two workers ticking together, or a worker
 restarted mid-tick, never start a run twice. Workflow-completed triggers fire from the
-engine when the watched run finishes (see runs.fire_completion_triggers).
+engine when the watched run finishes (see runs.fire_completion_triggers); rollout
+triggers fire when a model rollout to edge devices ends (see fire_rollout_triggers).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from core.workflows.definition import (
     DataTrigger,
     FileTrigger,
     IntervalTrigger,
+    RolloutTrigger,
     WorkflowDef,
     WorkflowTrigger,
 )
@@ -42,6 +44,7 @@ SETTLE_SECONDS = 2  # a file must be unchanged this long before it counts as arr
 MAX_SEEN_FILES = 10_000
 DATA_CHECK_TIMEOUT = 120
 MAX_COUNTED_MISSES = 1000
+ANY_MODEL = "*"
 
 
 def trigger_key(index: int, trigger: Any) -> str:
@@ -70,6 +73,8 @@ def _initial(trigger: Any, now: datetime) -> dict[str, Any]:
         return {"next_due": now, "state": {"last": None}}
     if isinstance(trigger, WorkflowTrigger):
         return {"watch": trigger.workflow, "state": {"status": trigger.status}}
+    if isinstance(trigger, RolloutTrigger):
+        return {"watch": trigger.model or ANY_MODEL, "state": {"state": trigger.state}}
     return {}
 
 
@@ -309,3 +314,34 @@ def tick(services: Any, now: datetime, *, limit: int = 2000) -> TickReport:
                 workflow = session.get(WorkflowRow, row.workflow_id)
                 fired += _data(session, workflow, row, trigger, result, now)
     return TickReport(due=len(rows), fired=tuple(fired), missed=missed)
+
+
+def fire_rollout_triggers(session: Session, event: Any, now: datetime) -> list[int]:
+    """Queue runs of workflows waiting for this rollout's end (core.fleet rollout events)."""
+    started: list[int] = []
+    rows = session.scalars(
+        select(WorkflowTriggerRow).where(
+            WorkflowTriggerRow.kind == "rollout",
+            WorkflowTriggerRow.watch.in_([event.model_name, ANY_MODEL]),
+        )
+    ).all()
+    for row in rows:
+        wanted = row.state.get("state", "finished")
+        if wanted not in ("finished", event.state):
+            continue
+        workflow = session.get(WorkflowRow, row.workflow_id)
+        if workflow is None or not workflow.enabled:
+            continue
+        payload = {
+            "rollout_id": event.rollout_id,
+            "model": event.model_name,
+            "version": event.model_version,
+            "state": event.state,
+            "message": event.message,
+        }
+        key = f"rollout:{event.rollout_id}:{row.key}"[:200]
+        if (
+            run_id := create_run(session, workflow, NewRun("rollout", payload, key), now)
+        ) is not None:
+            started.append(run_id)
+    return started

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.exc import DBAPIError
 
+from core.fleet import rollouts as fleet_rollouts
 from core.store.models import as_utc
 from core.workflows import engine, triggers
 from core.workflows.models import WorkflowRunRow, WorkflowStepRow, WorkflowWorkerRow
@@ -111,6 +112,8 @@ class Worker:
             self._last_reclaim = moment
         if self.schedule and not self.stopping and triggers.anything_due(self.services, now):
             self.runs_fired += len(triggers.tick(self.services, now).fired)
+        if self.schedule and not self.stopping:  # staged model rollouts advance here too
+            fleet_rollouts.tick_if_running(self.services.store, now)
         finished = self.pool.poll(0.0)
         work = self._settle_and_claim(finished, now, run_id)
         if not work:

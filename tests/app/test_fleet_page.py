@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import boto3
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 from streamlit.testing.v1 import AppTest
 
 from core.auth.roles import Role, User
@@ -124,26 +121,10 @@ def test_devices_cards_filters_detail_and_revoke(app_as, svc):
     assert metrics(at)["Online"] == "1 of 1"
 
 
-class LoopbackS3(ThreadedMotoServer):
-    def __init__(self) -> None:
-        super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
-
-    def stop(self) -> None:
-        server = self._server
-        super().stop()
-        if server is not None:
-            server.server_close()
-
-
 @pytest.fixture
-def s3() -> Iterator[str]:
-    server = LoopbackS3()
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    requests.post(f"{url}/moto-api/reset", timeout=10)
-    yield url
-    server.stop()
+def s3(s3_server) -> str:
+    requests.post(f"{s3_server.url}/moto-api/reset", timeout=10)
+    return s3_server.url
 
 
 def test_keys_are_refused_without_a_secret_key(app_as):

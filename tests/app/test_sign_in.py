@@ -14,7 +14,6 @@ from core.services import open_services
 from tests.app.conftest import APP, TIMEOUT, click, run_app, texts
 from tests.conftest import PASSWORD
 
-
 LANDING = next(spec.title for spec in PAGES if spec.default)
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from components.navigation import PAGES
-from playwright.sync_api import Page, expect
 
 if TYPE_CHECKING:
     from tests.e2e.conftest import BeaconServer

@@ -19,7 +19,6 @@ import boto3
 import pandas as pd
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from core.auth.roles import User
 from core.config import load_settings
@@ -29,6 +28,7 @@ from core.fleet.cloud import Cloud
 from core.integrations import BreakerRegistry, CallPolicy, CircuitOpen
 from core.secrets_box import SecretBox, new_key
 from core.services import Services, open_services
+from tests.loopback_s3 import LoopbackS3, admin_client
 
 SYSTEM = User.system()
 MB = 1024 * 1024
@@ -37,48 +37,12 @@ FAST = CallPolicy(
 )
 
 
-class LoopbackS3(ThreadedMotoServer):
-    """moto's server that also closes its socket on stop (so clients get refused at once)."""
-
-    def __init__(self, port: int = 0) -> None:
-        super().__init__(ip_address="127.0.0.1", port=port, verbose=False)
-
-    def stop(self) -> None:
-        server = self._server
-        super().stop()
-        if server is not None:
-            server.server_close()
-
-    @property
-    def url(self) -> str:
-        host, port = self.get_host_and_port()
-        return f"http://{host}:{port}"
-
-
-@pytest.fixture(scope="module")
-def s3_server() -> Iterator[LoopbackS3]:
-    server = LoopbackS3()
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def s3(s3_server: LoopbackS3) -> Iterator[LoopbackS3]:
     """The server with no buckets and authentication off (any keys are accepted)."""
     requests.post(f"{s3_server.url}/moto-api/reset", timeout=10)
     yield s3_server
     requests.post(f"{s3_server.url}/moto-api/reset-auth", data=b"inf", timeout=10)
-
-
-def admin_client(url: str, key: str = "admin", secret: str = "admin"):  # noqa: S107
-    return boto3.client(
-        "s3",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-    )
 
 
 @pytest.fixture

@@ -166,8 +166,10 @@ def test_the_writer_never_checkpoints_in_its_commits_the_checkpointer_does(fleet
     assert writer is not store
     with writer.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
     writer.engine.dispose()
 
     sink = HeartbeatSink(store, checkpoint_every_seconds=0.05).start()

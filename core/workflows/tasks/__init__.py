@@ -16,6 +16,7 @@ BUILTIN = (
     "segment",
     "copywriting",
     "forecast",
+    "supply",
 )
 
 for _name in BUILTIN:
