@@ -11,6 +11,7 @@ import streamlit as st
 from components.resources import services
 from core.auth.roles import User
 from core.data.samples import SAMPLE_PREFIX
+from core.forecasting.runs import SavedRun
 from core.supply_chain import carbon, demand, inputs, risks, scenarios, simulation, suppliers
 from core.supply_chain.carbon import FactorTable
 from core.supply_chain.demand import DemandForecast
@@ -104,18 +105,53 @@ def emissions(sources: Sources, table: FactorTable, _data: SupplyInputs) -> carb
     return carbon.emissions(_data.shipments, table, _data.skus)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def forecast(sources: Sources, freq: str, horizon: int, _data: SupplyInputs) -> DemandForecast:
-    """Demand per SKU with the fast model set."""
-    return demand.forecast_demand(_data.orders, freq=freq, horizon=horizon)
+FAST = "Fast model set (every SKU)"
+
+
+def demand_source(user: User, data: SupplyInputs, freq: str) -> SavedRun | None:
+    """The sidebar's demand choice: None for the fast set, else a saved forecast run."""
+    found = data.origin_of("orders", "sku")
+    if found is None:
+        return None
+    run = demand.find_saved_run(services().store, user, *found, freq)
+    if run is None:
+        return None
+    saved = f"Saved forecast run “{run.info.name}” ({run.info.created_at:%Y-%m-%d})"
+    with st.sidebar:
+        choice = st.radio(
+            "Demand from",
+            [FAST, saved],
+            key="supply_demand_source",
+            help="A weekly forecast per SKU saved on the Forecasts page can stand in for "
+            "the fast models; SKUs it does not cover use the fast set.",
+        )
+    return None if choice == FAST else run
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def policy(sources: Sources, settings: PolicySettings, _data: SupplyInputs) -> PolicyResult:
+def forecast(
+    sources: Sources,
+    freq: str,
+    horizon: int,
+    _data: SupplyInputs,
+    run_id: int | None = None,
+    _saved: SavedRun | None = None,
+) -> DemandForecast:
+    """Demand per SKU: the fast model set, or the saved run `run_id` where it has the SKU."""
+    return demand.forecast_demand(_data.orders, freq=freq, horizon=horizon, saved_run=_saved)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def policy(
+    sources: Sources,
+    settings: PolicySettings,
+    _data: SupplyInputs,
+    run_id: int | None = None,
+    _saved: SavedRun | None = None,
+) -> PolicyResult:
     """The inventory policy of these inputs and settings."""
-    return compute_policy(
-        _data, forecast(sources, settings.freq, settings.horizon, _data), settings
-    )
+    found = forecast(sources, settings.freq, settings.horizon, _data, run_id, _saved)
+    return compute_policy(_data, found, settings)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -125,9 +161,11 @@ def compare(
     settings: PolicySettings,
     table: FactorTable,
     _data: SupplyInputs,
+    run_id: int | None = None,
+    _saved: SavedRun | None = None,
 ) -> scenarios.Comparison:
     """Base case and scenario side by side."""
-    demand_forecast = forecast(sources, settings.freq, settings.horizon, _data)
+    demand_forecast = forecast(sources, settings.freq, settings.horizon, _data, run_id, _saved)
     return scenarios.compare(_data, demand_forecast, scenario, settings, factor_table=table)
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import errors, supply_data
+from core.forecasting.runs import SavedRun
 from core.supply_chain import carbon, scenarios
 from core.supply_chain.carbon import FactorTable
 from core.supply_chain.inputs import SupplyInputs
@@ -70,6 +71,7 @@ def show(
     table: FactorTable,
     names: dict[str, str],
     *,
+    saved: SavedRun | None = None,
     key: str = "supply_whatif",
 ) -> None:
     """The scenario form, then the comparison."""
@@ -79,7 +81,8 @@ def show(
         return
     result = None
     with errors.shown(), st.spinner("Recomputing the policy…"):
-        result = supply_data.compare(sources, scenario, settings, table, data)
+        run_id = None if saved is None else saved.info.id
+        result = supply_data.compare(sources, scenario, settings, table, data, run_id, saved)
     if result is None:
         return
     st.markdown(f"**Scenario:** {scenario.describe()}")

@@ -53,6 +53,10 @@ with st.sidebar:
     )  # fmt: skip
     review = st.number_input("Review period (weeks)", 1, 12, 1, key="supply_review")
 settings = PolicySettings(service_level=float(level), review_period=float(review))
+saved_run = None
+with errors.shown():
+    saved_run = supply_data.demand_source(user, data, settings.freq)
+run_id = None if saved_run is None else saved_run.info.id
 country_table = preferences.country_table(store, user)
 required = preferences.required_certifications(store, user)
 factors = carbon_tables.current(store, user)
@@ -67,7 +71,7 @@ def missing(view: str) -> bool:
 policy = assessment = emissions = None
 with errors.shown(), st.spinner("Computing the inventory policy and risks…"):
     if inputs.ready_for(data, "policy"):
-        policy = supply_data.policy(sources, settings, data)
+        policy = supply_data.policy(sources, settings, data, run_id, saved_run)
     if inputs.ready_for(data, "risks") or inputs.ready_for(data, "suppliers"):
         assessment = supply_data.assessment(
             sources, settings, tuple(sorted(country_table.items())), required, data,
@@ -125,7 +129,7 @@ with tabs["Risk register"]:
     supply_register.admin_tables(user)
 with tabs["What-if"]:
     if not missing("scenarios"):
-        supply_whatif.show(sources, data, settings, factors, names)
+        supply_whatif.show(sources, data, settings, factors, names, saved=saved_run)
 with tabs["Carbon"]:
     supply_carbon.factor_editor(user, factors)
     if not missing("carbon") and emissions is not None:

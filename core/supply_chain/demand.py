@@ -34,7 +34,7 @@ from core.auth.roles import User
 from core.errors import UserInputError
 from core.forecasting import frequency
 from core.forecasting.frequency import Frequency
-from core.forecasting.runs import SavedRun, latest_run
+from core.forecasting.runs import SavedRun, get_run, list_runs
 from core.store import Store
 from core.supply_chain import fast_models
 
@@ -300,9 +300,20 @@ def forecast_demand(
     )
 
 
-def find_saved_run(store: Store, user: User, dataset: str, sku_column: str) -> SavedRun | None:
-    """The newest saved forecast run of `dataset` split by its SKU column, if any."""
-    run = latest_run(store, user, dataset)
-    if run is None or run.source.get("id_col") != sku_column:
-        return None
-    return run
+def find_saved_run(
+    store: Store, user: User, dataset: str, sku_column: str, freq: str = "W"
+) -> SavedRun | None:
+    """The newest saved forecast run of `dataset` per SKU at `freq`, if any.
+
+    Runs are saved on the Forecasts page or with `python -m core forecast --save`; one
+    forecast per SKU column of the orders at the policy's period can stand in for the
+    fast model set (its error then comes from the run's calibrated 95% interval).
+    """
+    wanted = resolve_freq(freq).name
+    for summary in list_runs(store, user, dataset=dataset):
+        if summary.freq != wanted:
+            continue
+        run = get_run(store, user, summary.id)
+        if run.source.get("id_col") == sku_column:
+            return run
+    return None

@@ -45,6 +45,16 @@ class SupplyInputs:
     shipments: pd.DataFrame | None = None
     sources: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # table -> (dataset name, {our column: the dataset's column}), for tables read from the
+    # catalog: what a saved forecast run of that dataset must have been split by.
+    origins: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
+
+    def origin_of(self, table: str, column: str) -> tuple[str, str] | None:
+        """The catalog dataset and its column behind one of our columns, when known."""
+        found = self.origins.get(table)
+        if found is None or column not in found[1]:
+            return None
+        return found[0], found[1][column]
 
     def has(self, table: str, *columns: str) -> bool:
         """True when `table` is present with every one of `columns`."""
@@ -131,6 +141,7 @@ def load_inputs(
     datasets = _candidates(catalog, user, sources)
     frames: dict[str, pd.DataFrame] = {}
     origin: dict[str, str] = {}
+    mapped: dict[str, tuple[str, dict[str, str]]] = {}
     notes: list[str] = []
     con = catalog.connect()
     try:
@@ -156,11 +167,12 @@ def load_inputs(
             frame = read_table(con, dataset, mapping)
             frames[table] = clean(table, frame, source=dataset.name)
             origin[table] = f"{dataset.name} v{dataset.version}"
+            mapped[table] = (dataset.name, dict(mapping))
     finally:
         con.close()
     if sources is None and origin:
         notes.append("Found " + ", ".join(f"{t} in {o}" for t, o in origin.items()) + ".")
-    return SupplyInputs(**frames, sources=origin, notes=tuple(notes))
+    return SupplyInputs(**frames, sources=origin, notes=tuple(notes), origins=mapped)
 
 
 # --- what each view needs ---------------------------------------------------------

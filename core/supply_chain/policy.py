@@ -251,7 +251,7 @@ def compute_policy(
     t["order_qty"], t["order_by"] = qty, order_by.where(qty > 0)
     t["unit_cost"], t["order_value"] = unit_cost, qty * unit_cost
     table = t.reset_index()
-    notes += _notes(table, inputs)
+    notes += [*demand.notes, *_notes(table, inputs)]
     orders = _orders(table, inputs, target, demand.freq)
     return PolicyResult(table, orders, tuple(notes), s, now, days, demand.freq)
 

@@ -155,3 +155,38 @@ def test_hostile_supplier_names_are_text(app_as, services):
     cards = next(d.value for d in at.dataframe if "on_time" in d.value.columns)
     assert list(cards["name"]) == [hostile]  # shown verbatim, as text
     assert metrics(at)["SKUs likely to stock out"] == "0 of 1"
+
+
+def test_a_saved_weekly_forecast_per_sku_can_feed_the_policy(app_as, sample):
+    """A run saved on the Forecasts page (weekly, per SKU) stands in for the fast models."""
+    from core.forecasting import batch, runs
+
+    orders = sample.catalog.get(SYSTEM, "sample_orders")
+    con = sample.catalog.connect()
+    try:
+        frame = con.execute(
+            "SELECT order_date, sku, quantity FROM read_parquet($path) "
+            "WHERE sku IN ('ACC-0007', 'ACC-0027')",
+            {"path": str(orders.path)},
+        ).df()
+    finally:
+        con.close()
+    found = batch.forecast_many(
+        frame, "sku", "order_date", "quantity", 13,
+        freq="weekly", models=("seasonal_naive", "naive"), folds=1, n_jobs=1,
+    )  # fmt: skip
+    runs.save_run(
+        sample.store, SYSTEM, found, name="weekly demand per SKU",
+        dataset="sample_orders", dataset_version=orders.version,
+        source={"date_col": "order_date", "value_col": "quantity", "id_col": "sku"},
+    )  # fmt: skip
+    at = app_as(Role.ANALYST, PAGE)
+    source = at.radio(key="supply_demand_source")
+    assert source.value.startswith("Fast model set")
+    fast_cards = metrics(at)
+    source.set_value(source.options[1]).run()
+    assert not at.exception and not at.error
+    notes = " ".join(texts(at.caption) + texts(at.info) + texts(at.markdown))
+    assert "241 SKUs were forecast with the fast model set" in notes
+    assert metrics(at)["SKUs likely to stock out"].endswith("of 243")
+    assert fast_cards.keys() == metrics(at).keys()

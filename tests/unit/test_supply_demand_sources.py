@@ -97,7 +97,9 @@ def test_a_saved_run_at_another_frequency_is_not_used(services, make_user) -> No
     )  # fmt: skip
     runs.save_run(services.store, analyst, batch, name="monthly", dataset="orders",
                   source={"id_col": "sku"})  # fmt: skip
-    saved = find_saved_run(services.store, analyst, "orders", "sku")
-    demand = forecast_demand(orders, saved_run=saved)
+    assert find_saved_run(services.store, analyst, "orders", "sku") is None  # weekly wanted
+    (summary,) = runs.list_runs(services.store, analyst, dataset="orders")
+    monthly = runs.get_run(services.store, analyst, summary.id)
+    demand = forecast_demand(orders, saved_run=monthly)  # given anyway: refused with a note
     assert set(demand.table["source"]) == {"fast"}
     assert any("monthly, not weekly" in note for note in demand.notes)
