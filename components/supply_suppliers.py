@@ -30,8 +30,12 @@ TABLE = {
 CATEGORIES = {
     "category": CC.TextColumn("Category"),
     "suppliers": CC.NumberColumn("Suppliers", format="%d"),
-    "spend": CC.NumberColumn("Spend", format="%.0f"),
-    "hhi": CC.NumberColumn("HHI", format="%.0f", help="Sum of squared % spend shares (0-10,000)"),
+    "spend": CC.NumberColumn(
+        "Spend", format="localized", help="Units ordered by customers (else shipped in) x unit cost"
+    ),
+    "hhi": CC.NumberColumn(
+        "HHI", format="localized", help="Sum of squared % spend shares (0-10,000)"
+    ),
     "top_supplier": CC.TextColumn("Largest supplier"),
     "top_share": CC.NumberColumn("Its share", format="percent"),
 }

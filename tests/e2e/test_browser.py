@@ -264,3 +264,24 @@ def test_upload_a_csv_on_the_add_data_tab(beacon_server: BeaconServer, page: Pag
 def test_server_log_has_no_tracebacks(beacon_server: BeaconServer):
     log = beacon_server.log.read_text(encoding="utf-8", errors="replace")
     assert "Traceback (most recent call last)" not in log, f"see {beacon_server.log}"
+
+
+def test_supply_chain_tabs_render_on_the_sample_company(beacon_server: BeaconServer, page: Page):
+    """Every tab of the Supply chain page draws in the browser (tables, heat map, charts)."""
+    open_sign_in(page, beacon_server)
+    sign_in(page, beacon_server, beacon_server.admin_email)
+    go_to(page, "Supply chain")
+    drawn = {  # what each tab must show once it has run
+        "Recommended orders": '[data-testid="stDataFrame"]',
+        "Suppliers": '[data-testid="stDataFrame"]',
+        "Risk register": '[data-testid="stPlotlyChart"]',
+        "What-if": '[data-testid="stForm"]',
+        "Carbon": '[data-testid="stPlotlyChart"]',
+    }
+    for tab, element in drawn.items():
+        page.locator(MAIN).get_by_role("tab", name=tab, exact=True).click()
+        wait_idle(page)
+        assert_healthy(page, f"Supply chain, {tab}")
+        panel = page.locator(f'{MAIN} [data-testid="stTabPanel"]:visible')
+        expect(panel.locator(element).first).to_be_visible()
+        screenshot_full(page, f"supply-chain-{tab.lower().replace(' ', '-')}.png")
