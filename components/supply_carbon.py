@@ -12,12 +12,13 @@ from core.supply_chain.carbon import CarbonResult, FactorTable
 
 CC = st.column_config
 ROLLUP = {
-    "supplier_id": CC.TextColumn("Supplier"),
+    "supplier_id": CC.TextColumn("Supplier id"),
+    "supplier": CC.TextColumn("Supplier"),
     "sku": CC.TextColumn("SKU"),
     "mode": CC.TextColumn("Mode"),
     "shipments": CC.NumberColumn("Shipments", format="%d"),
-    "tonne_km": CC.NumberColumn("Tonne-km", format="%.0f"),
-    "kg_co2e": CC.NumberColumn("kg CO2e", format="%.0f"),
+    "tonne_km": CC.NumberColumn("Tonne-km", format="localized"),
+    "kg_co2e": CC.NumberColumn("kg CO2e", format="localized"),
     "share": CC.NumberColumn("Share", format="percent"),
 }
 
@@ -56,6 +57,10 @@ def show(result: CarbonResult, names: dict[str, str], *, key: str = "supply_carb
         (("lanes", result.by_lane), ("suppliers", result.by_supplier), ("skus", result.by_sku)),
         strict=True,
     ):
+        if "supplier_id" in frame.columns:  # names beside ids, as in the chart above
+            frame = frame.assign(supplier=frame["supplier_id"].map(names)).reindex(
+                columns=["supplier_id", "supplier", *frame.columns.drop("supplier_id")]
+            )
         with tab:
             st.dataframe(
                 frame,
