@@ -190,3 +190,19 @@ def test_a_saved_weekly_forecast_per_sku_can_feed_the_policy(app_as, sample):
     assert "241 SKUs were forecast with the fast model set" in notes
     assert metrics(at)["SKUs likely to stock out"].endswith("of 243")
     assert fast_cards.keys() == metrics(at).keys()
+
+
+def test_carbon_roll_ups_name_each_supplier(app_as, sample):
+    at = app_as(Role.VIEWER, PAGE)
+    frames = [d.value for d in at.dataframe]
+    lanes = next(f for f in frames if {"mode", "kg_co2e"} <= set(f.columns) and "sku" not in f)
+    names = suppliers_by_id(sample)
+    assert list(lanes.columns[:2]) == ["supplier_id", "supplier"]
+    assert (lanes["supplier"] == lanes["supplier_id"].map(names)).all()
+    assert lanes["kg_co2e"].is_monotonic_decreasing
+
+
+def suppliers_by_id(services) -> dict[str, str]:
+    dataset = services.catalog.get(SYSTEM, "sample_suppliers")
+    frame = pd.read_parquet(dataset.path, columns=["supplier_id", "supplier_name"])
+    return dict(zip(frame["supplier_id"], frame["supplier_name"], strict=True))
