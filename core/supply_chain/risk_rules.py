@@ -8,6 +8,7 @@ next to each rule so the reasoning can quote them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -68,6 +69,27 @@ def _supplier_risk(ctx: RiskContext, key: str, row, likelihood: int, why: str) -
     )
 
 
+def _banded_suppliers(
+    ctx: RiskContext,
+    key: str,
+    column: str,
+    bands,
+    why: Callable[[dict, float, int], str],
+    missing: str,
+) -> list[RiskScore]:
+    """One risk per supplier whose `column` is known, its likelihood banded by `bands`."""
+    out = []
+    for row in _suppliers(ctx).to_dict("records"):
+        value = row[column]
+        if value is None or math.isnan(value):
+            continue
+        likelihood = band(value, bands)
+        out.append(_supplier_risk(ctx, key, row, likelihood, why(row, value, likelihood)))
+    if not out:
+        raise Skipped(missing)
+    return out
+
+
 @rule(
     "concentration",
     "Supplier concentration",
@@ -126,23 +148,18 @@ def ctx_mitigation(key: str) -> str:
 )
 def lead_time_variability(ctx: RiskContext) -> list[RiskScore]:
     """Unsteady lead times (coefficient of variation)."""
-    out = []
-    for row in _suppliers(ctx).to_dict("records"):
-        cv = row["lead_time_cv"]
-        if cv is None or math.isnan(cv):
-            continue
-        likelihood = band(cv, CV_BANDS)
-        why = (
+
+    def why(row, cv: float, likelihood: int) -> str:
+        return (
             f"lead time {row['lead_time_mean']:.1f} days with CV {cv:.2f} from "
             f"{row['lead_time_source']} (likelihood {likelihood}; bands at "
             f"{', '.join(map(str, CV_BANDS))})"
         )
-        out.append(_supplier_risk(ctx, "lead_time_variability", row, likelihood, why))
-    if not out:
-        raise Skipped(
-            "needs lead-time history or a lead-time mean and deviation in the supplier master"
-        )
-    return out
+
+    return _banded_suppliers(
+        ctx, "lead_time_variability", "lead_time_cv", CV_BANDS, why,
+        "needs lead-time history or a lead-time mean and deviation in the supplier master",
+    )  # fmt: skip
 
 
 @rule(
@@ -154,20 +171,17 @@ def lead_time_variability(ctx: RiskContext) -> list[RiskScore]:
 )
 def quality(ctx: RiskContext) -> list[RiskScore]:
     """Defect rate."""
-    out = []
-    for row in _suppliers(ctx).to_dict("records"):
-        rate = row["defect_rate"]
-        if rate is None or math.isnan(rate):
-            continue
-        likelihood = band(rate, DEFECT_BANDS)
-        why = (
+
+    def why(row, rate: float, likelihood: int) -> str:
+        return (
             f"defect rate {rate:.2%} (likelihood {likelihood}; bands at "
             f"{', '.join(f'{t:.1%}' for t in DEFECT_BANDS)})"
         )
-        out.append(_supplier_risk(ctx, "quality", row, likelihood, why))
-    if not out:
-        raise Skipped("needs a defect_rate column in the supplier master")
-    return out
+
+    return _banded_suppliers(
+        ctx, "quality", "defect_rate", DEFECT_BANDS, why,
+        "needs a defect_rate column in the supplier master",
+    )  # fmt: skip
 
 
 def abc_classes(ctx: RiskContext) -> pd.Series:
