@@ -47,12 +47,25 @@ if data is None:
     st.stop()
 
 with st.sidebar:
-    level = st.slider(
-        "Cycle service level", 0.80, 0.995, 0.95, 0.005, key="supply_service_level",
-        help="Chance of no stock-out in a replenishment cycle; sets the safety stock.",
+    target = st.segmented_control(
+        "Service target", ["Cycle service level", "Fill rate"], default="Cycle service level",
+        key="supply_target", required=True,
+        help="Cycle service level: the chance a replenishment cycle has no stock-out. "
+        "Fill rate: the share of demand met from stock (solved with the normal loss function).",
     )  # fmt: skip
+    if target == "Fill rate":
+        fill = st.slider("Fill rate", 0.80, 0.999, 0.98, 0.001, key="supply_fill_rate")
+        level, fill_rate = 0.95, float(fill)
+    else:
+        level = st.slider(
+            "Cycle service level", 0.80, 0.995, 0.95, 0.005, key="supply_service_level",
+            help="Chance of no stock-out in a replenishment cycle; sets the safety stock.",
+        )  # fmt: skip
+        fill_rate = None
     review = st.number_input("Review period (weeks)", 1, 12, 1, key="supply_review")
-settings = PolicySettings(service_level=float(level), review_period=float(review))
+settings = PolicySettings(
+    service_level=float(level), fill_rate=fill_rate, review_period=float(review)
+)
 saved_run = None
 with errors.shown():
     saved_run = supply_data.demand_source(user, data, settings.freq)

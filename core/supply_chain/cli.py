@@ -50,7 +50,7 @@ def _text(payload: dict) -> str:
 def handle(args: argparse.Namespace, services: Services) -> None:
     system = User.system()
     data = load_inputs(services, system, args.source)
-    settings = PolicySettings(service_level=args.service_level).checked()
+    settings = PolicySettings(service_level=args.service_level, fill_rate=args.fill_rate).checked()
     check = overview.run_for(services.store, system, data, settings)
     overview.require_any(check)
     entries = None
@@ -60,6 +60,7 @@ def handle(args: argparse.Namespace, services: Services) -> None:
     payload = {
         "sources": check.sources,
         "service_level": settings.service_level,
+        "fill_rate": settings.fill_rate,
         "policy": overview.policy_rows(check),
         "risks": overview.risk_rows(check, entries),
         "skipped_rules": [
@@ -78,13 +79,11 @@ def handle(args: argparse.Namespace, services: Services) -> None:
     emit(args, payload, _text(payload))
 
 
-def _service_level(text: str) -> float:
+def _fraction(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            "give the service level as a fraction, e.g. 0.95"
-        ) from None
+        raise argparse.ArgumentTypeError("give a fraction, e.g. 0.95") from None
     return value
 
 
@@ -95,5 +94,10 @@ def register(add_command) -> None:
         "source", nargs="+", help="dataset names (orders, inventory, SKUs, suppliers, shipments)"
     )
     p.add_argument(
-        "--service-level", type=_service_level, default=0.95, help="cycle service level (0-1)"
+        "--service-level", type=_fraction, default=0.95, help="cycle service level (0-1)"
+    )
+    p.add_argument(
+        "--fill-rate",
+        type=_fraction,
+        help="target share of demand met from stock (0-1); replaces the service level",
     )

@@ -206,3 +206,15 @@ def suppliers_by_id(services) -> dict[str, str]:
     dataset = services.catalog.get(SYSTEM, "sample_suppliers")
     frame = pd.read_parquet(dataset.path, columns=["supplier_id", "supplier_name"])
     return dict(zip(frame["supplier_id"], frame["supplier_name"], strict=True))
+
+
+def test_a_fill_rate_target_replaces_the_cycle_service_level(app_as, sample):
+    at = app_as(Role.VIEWER, PAGE)
+    before = metrics(at)["Orders to place"]
+    at.segmented_control(key="supply_target").set_value("Fill rate").run()
+    assert not at.exception and not at.error
+    shown = {s.key for s in at.slider}
+    assert "supply_fill_rate" in shown and "supply_service_level" not in shown
+    at.slider(key="supply_fill_rate").set_value(0.999).run()
+    assert not at.exception and not at.error
+    assert int(metrics(at)["Orders to place"]) >= int(before)

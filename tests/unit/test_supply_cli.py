@@ -57,6 +57,17 @@ def test_json_has_policy_risks_and_carbon(capsys, sample):
     assert payload["missing"] == {}
 
 
+def test_a_higher_fill_rate_target_holds_more_safety_stock(capsys, sample):
+    def stock(*extra) -> dict[str, float]:
+        code, out, err = run(capsys, "supply", *SAMPLE, "--json", *extra)
+        assert code == 0, err
+        return {r["sku"]: r["safety_stock"] for r in json.loads(out)["policy"]}
+
+    low, high = stock("--fill-rate", "0.9"), stock("--fill-rate", "0.995")
+    assert all(high[sku] >= low[sku] for sku in low)
+    assert sum(high.values()) > sum(low.values())
+
+
 def test_register_fields_show_up(capsys, sample):
     _, out, _ = run(capsys, "supply", *SAMPLE, "--json")
     first = json.loads(out)["risks"][0]
@@ -88,6 +99,10 @@ def test_text_output_and_a_subset(capsys, sample):
         (
             ["supply", "sample_orders", "--service-level", "1.5"],
             "error: The service level must be between 0 and 1",
+        ),
+        (
+            ["supply", "sample_orders", "--fill-rate", "1"],
+            "error: The fill rate must be between 0 and 1",
         ),
     ],
 )
