@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 
 from core.errors import UserInputError
-from core.fleet import optimise
+from core.fleet import optimise, preprocessing
 
 # Opset 17 runs on every ONNX Runtime since 1.13 (2022): older edge devices included.
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
@@ -31,6 +31,7 @@ def sklearn_to_onnx(estimator: Any, n_features: int, *, classifier: bool, doc: s
     from skl2onnx.common.data_types import FloatTensorType
 
     _patch_skl2onnx()
+    preprocessing.register_converters()
     estimator = _float32_exact(estimator)
     options = None
     if classifier:  # plain tensors, not a list of dicts per row

@@ -108,7 +108,14 @@ def quantise(model: bytes, *, force: bool = False) -> Quantisation:
         source.write_bytes(proto.SerializeToString())
         # Symbolic shape inference needs fixed-rank graphs; ONNX shape inference suffices.
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
-        quantize_dynamic(str(prepared), str(target), weight_type=QuantType.QInt8)
+        quantize_dynamic(
+            str(prepared),
+            str(target),
+            weight_type=QuantType.QInt8,
+            # Tensors shape inference leaves untyped (e.g. after built-in pre-processing)
+            # are float: Beacon's models compute in float32 throughout.
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
         quantised = target.read_bytes()
     if len(quantised) > MIN_GAIN * len(model) and not force:
         return Quantisation(

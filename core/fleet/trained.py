@@ -21,6 +21,7 @@ from core.auth.roles import Role, User, require
 from core.data.catalog import Dataset
 from core.errors import NotFound, UserInputError
 from core.fleet.packaging import Candidate
+from core.fleet.preprocessing import with_preprocessing
 from core.services import Services
 
 HOLDOUT_SHARE = 0.2
@@ -102,22 +103,25 @@ def segment_classifier(
     clusters = pipeline.cluster(table, settings, with_stability=False)
     matrix = pipeline.feature_matrix(table, extras)
     X, y = matrix.values.astype(np.float32), clusters.labels
+    # What a device sends: the customer's raw values (missing as 0, like segmentation).
+    raw = table.customers[list(matrix.names)].to_numpy(dtype=np.float32, na_value=0.0)
     counts = np.bincount(y)
     if len(X) < 20 or counts[counts > 0].min() < 2:
         raise UserInputError("The run has too few customers per cluster to train a classifier.")
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=HOLDOUT_SHARE, stratify=y, random_state=seed
+    train, test = train_test_split(
+        np.arange(len(X)), test_size=HOLDOUT_SHARE, stratify=y, random_state=seed
     )
     label = CLASSIFIERS[algorithm]
-    model = _classifiers()[algorithm](seed).fit(X_train, y_train)
-    accuracy = float(np.mean(model.predict(X_test) == y_test))
+    model = _classifiers()[algorithm](seed).fit(X[train], y[train])
+    accuracy = float(np.mean(model.predict(X[test]) == y[test]))
     names = {int(k): str(v) for k, v in clusters.names.items()}
+    log_scaled = [n in _log_scaled() for n in matrix.names]
     return Candidate(
         name=f"segments-{saved.dataset}"[:100],
         kind="classifier",
         source="segmentation",
-        estimator=model,
-        holdout=X_test[:MAX_HOLDOUT],
+        estimator=with_preprocessing(model, log_scaled, matrix.means, matrix.stds),
+        holdout=raw[test][:MAX_HOLDOUT],
         feature_names=matrix.names,
         lineage={
             "dataset": saved.dataset,
@@ -129,17 +133,19 @@ def segment_classifier(
             "clusters": names,
             "classifier": algorithm,
         },
-        quality={"holdout_accuracy": accuracy, "holdout_rows": len(X_test)},
+        quality={"holdout_accuracy": accuracy, "holdout_rows": len(test)},
         preprocessing={
-            "description": "log1p of day, count and money features (negatives clipped to 0), "
-            "then (value - mean) / std per feature",
-            "log1p": [n for n in matrix.names if n in _log_scaled()],
+            "description": "built into the model: send each feature's raw value (missing "
+            "as 0); the graph takes log1p of day, count and money features (negatives "
+            "clipped to 0), then (value - mean) / std per feature",
+            "in_graph": True,
+            "log1p": [n for n, flag in zip(matrix.names, log_scaled, strict=True) if flag],
             "means": [float(v) for v in matrix.means],
             "stds": [float(v) for v in matrix.stds],
         },
         notes=(
             f"{label} predicts the {saved.k} clusters of run {saved.id} with "
-            f"{accuracy:.1%} accuracy on {len(X_test):,} held-out customers",
+            f"{accuracy:.1%} accuracy on {len(test):,} held-out customers",
         ),
     )
 

@@ -118,7 +118,9 @@ def test_forecasting_needs_several_series(services):
         )
 
 
-def test_segment_classifier_predicts_a_saved_runs_clusters(services, make_user):
+@pytest.fixture
+def segment_run(services):
+    """A saved 4-cluster segmentation of the sample orders, and its result."""
     datasets = {d.name: d for d in load_sample(services.catalog, SYSTEM)}
     settings = pipeline.SegmentationSettings(k=4, stability_runs=0)
     con = services.catalog.connect()
@@ -129,15 +131,36 @@ def test_segment_classifier_predicts_a_saved_runs_clusters(services, make_user):
     saved = segment_runs.save_run(
         services.store, SYSTEM, datasets["sample_orders"], settings, result, "four"
     )
+    return saved, result
+
+
+def test_segment_classifier_predicts_a_saved_runs_clusters(services, make_user, segment_run):
+    saved, result = segment_run
     candidate = trained.segment_classifier(services, SYSTEM, saved.id, algorithm="logistic")
     assert candidate.kind == "classifier" and candidate.lineage["run_id"] == saved.id
     assert candidate.quality["holdout_accuracy"] > 0.95
     assert candidate.feature_names == ("recency_days", "orders", "monetary")
     assert sorted(candidate.lineage["clusters"]) == [1, 2, 3, 4]
+    # The pre-processing is inside the model: it takes customers' raw values.
+    assert candidate.preprocessing["in_graph"] is True
+    model = session(convert(candidate))
+    customers = result.table.customers
+    raw = customers[["recency_days", "orders", "monetary"]].to_numpy(np.float32)
+    labels, probabilities = run(model, {"input": raw})
+    assert np.mean(labels == result.clusters.labels) > 0.95  # the run's own clusters
+    assert np.abs(probabilities - candidate.estimator.predict_proba(raw)).max() < 1e-4
     with pytest.raises(PermissionDenied):
         trained.segment_classifier(services, make_user(Role.ANALYST), saved.id)
     with pytest.raises(UserInputError, match="Choose the classifier"):
         trained.segment_classifier(services, SYSTEM, saved.id, algorithm="svm")
+
+
+def test_an_mlp_segment_classifier_quantises_with_its_preprocessing_inside(services, segment_run):
+    saved, _ = segment_run
+    candidate = trained.segment_classifier(services, SYSTEM, saved.id, algorithm="mlp")
+    packaged = package(candidate, repeats=2)
+    assert packaged.quantized and packaged.variant == "onnx int8"
+    assert all(v.passed for v in packaged.verifications)
 
 
 # --- uploads ---------------------------------------------------------------------------
