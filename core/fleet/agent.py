@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from core.fleet.agent_io import AgentError, Api, download, serve_http
+from core.fleet.agent_readings import DeviceReadings
 
 log = logging.getLogger("beacon.agent")
 _DTYPES = {
@@ -148,6 +149,7 @@ class Agent:
         self.models: dict[str, Loaded] = {}
         self.status: dict[str, Status] = {}
         self._lock = threading.Lock()
+        self.readings = DeviceReadings(disk=str(self.state_dir))
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._threads: list[threading.Thread] = []
@@ -313,18 +315,15 @@ class Agent:
     # --- reporting --------------------------------------------------------------------
 
     def heartbeat(self) -> None:
-        """Post status: load, memory, active models, inference since the last heartbeat."""
+        """Post status: CPU, memory, disk, temperature, models, inference since the last one."""
         with self._lock:
             latencies, self._since_heartbeat = self._since_heartbeat, []
             models = [{"name": m.name, "version": str(m.version)} for m in self.models.values()]
-        load = (
-            os.getloadavg()[0] / (os.cpu_count() or 1) * 100 if hasattr(os, "getloadavg") else None
-        )
         self.api.call(
             "POST",
             "/v1/devices/heartbeat",
             {
-                "cpu_pct": None if load is None else min(100.0, round(load, 1)),
+                **self.readings.all(),
                 "models": models,
                 "inference": {
                     "count": len(latencies),
