@@ -22,7 +22,7 @@ from core.workflows.models import (
     WorkflowStepRow,
     WorkflowWorkerRow,
 )
-from core.workflows.state import ACTIVE_RUN, BAD_STEP, DONE_STEP, definition_of, writing
+from core.workflows.state import ACTIVE_RUN, BAD_STEP, DONE_STEP, definition_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,7 @@ def start_run(
     """Queue a manual run now (a worker picks it up); skipped if the overlap policy says so."""
     require(user, Role.ANALYST, "Running workflows")
     now = utcnow()
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         workflow = s.scalar(select(WorkflowRow).where(WorkflowRow.name == name))
         if workflow is None:
             raise NotFound(f"No workflow named {name!r}.")
@@ -172,7 +172,7 @@ def start_run(
 def cancel_run(services: Any, user: User, run_id: int) -> RunSummary:
     """Stop a queued or running run; its running steps' processes are stopped."""
     require(user, Role.ANALYST, "Cancelling workflow runs")
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         run = _run(s, run_id, lock=True)
         if run.status not in ACTIVE_RUN:
             raise UserInputError(f"Run {run_id} has already finished ({run.status}).")
@@ -185,7 +185,7 @@ def cancel_run(services: Any, user: User, run_id: int) -> RunSummary:
 def rerun(services: Any, user: User, run_id: int, step_id: str | None = None) -> RunSummary:
     """A new run that starts again at `step_id` (default: the first failed step)."""
     require(user, Role.ANALYST, "Running workflows")
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         run = _run(s, run_id)
         if run.status in ACTIVE_RUN:
             raise UserInputError(f"Run {run_id} is still in progress.")

@@ -1,7 +1,7 @@
 """Runs: creating them (overlap policy, one run per scheduled time), admitting queued runs
 under the concurrency limits, moving a run's steps forward, finishing, cancelling, re-running.
 
-Every function here works inside the caller's write transaction (`state.writing`).
+Every function here works inside the caller's write transaction (`Store.writing`).
 """
 
 from __future__ import annotations

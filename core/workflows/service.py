@@ -29,7 +29,7 @@ from core.workflows.models import (
     WorkflowTriggerRow,
     WorkflowVersionRow,
 )
-from core.workflows.state import definition_of, writing
+from core.workflows.state import definition_of
 from core.workflows.triggers import sync_triggers
 
 
@@ -166,7 +166,7 @@ def save_workflow(
     now = now or utcnow()
     data = to_data(from_data(to_data(definition)))  # normalised, and valid
     try:
-        with writing(services.store) as s:
+        with services.store.writing() as s:
             row = s.scalar(select(WorkflowRow).where(WorkflowRow.name == definition.name))
             if row is None:
                 row = WorkflowRow(
@@ -239,7 +239,7 @@ def set_enabled(services: Any, user: User, name: str, enabled: bool) -> Workflow
     """Switch a workflow's triggers on or off (manual runs stay possible)."""
     require(user, Role.ANALYST, "Enabling or disabling workflows")
     now = utcnow()
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         row = _row(s, name)
         if row.enabled != enabled:
             row.enabled, row.updated_at = enabled, now
@@ -251,7 +251,7 @@ def set_enabled(services: Any, user: User, name: str, enabled: bool) -> Workflow
 def delete_workflow(services: Any, user: User, name: str) -> None:
     """Remove a workflow with its versions and run history."""
     require(user, Role.ANALYST, "Deleting workflows")
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         row = _row(s, name)
         active = s.scalar(
             select(func.count()).where(
@@ -273,7 +273,7 @@ def issue_webhook_token(services: Any, user: User, name: str) -> str:
     """A new secret for the workflow's webhook (shown once; only its hash is kept)."""
     require(user, Role.ANALYST, "Managing workflow webhooks")
     token = secrets.token_urlsafe(32)
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         row = _row(s, name)
         if not any(
             t.type == "webhook" for t in definition_of(s, row.id, row.current_version).triggers

@@ -9,8 +9,6 @@ claims use SELECT ... FOR UPDATE SKIP LOCKED, so two workers never take the same
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,13 +38,6 @@ MAIN, ON_FAILURE = "main", "on_failure"
 
 def is_postgres(store: Store) -> bool:
     return store.engine.dialect.name == "postgresql"
-
-
-@contextmanager
-def writing(store: Store) -> Iterator[Session]:
-    """A write transaction; on SQLite it holds the database write lock from its start."""
-    with store.writing() as session:
-        yield session
 
 
 def retry_delay(policy: RetryPolicy, attempt: int, rng: random.Random) -> float:

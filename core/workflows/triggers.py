@@ -37,7 +37,7 @@ from core.workflows.definition import (
 )
 from core.workflows.models import WorkflowRow, WorkflowTriggerRow
 from core.workflows.runs import NewRun, create_run
-from core.workflows.state import definition_of, writing
+from core.workflows.state import definition_of
 
 log = logging.getLogger(__name__)
 SETTLE_SECONDS = 2  # a file must be unchanged this long before it counts as arrived
@@ -279,7 +279,7 @@ def tick(services: Any, now: datetime, *, limit: int = 2000) -> TickReport:
     fired: list[int] = []
     missed = 0
     probes: list[tuple[int, str, DataTrigger]] = []
-    with writing(services.store) as session:
+    with services.store.writing() as session:
         query = (
             select(WorkflowTriggerRow)
             .where(WorkflowTriggerRow.next_due <= now)
@@ -308,7 +308,7 @@ def tick(services: Any, now: datetime, *, limit: int = 2000) -> TickReport:
     timeout = max(5.0, min(DATA_CHECK_TIMEOUT, services.settings.workflows.lease_seconds / 3))
     for row_id, owner, trigger in probes:
         result = _check_in_child(services, owner, trigger, timeout)
-        with writing(services.store) as session:
+        with services.store.writing() as session:
             row = session.get(WorkflowTriggerRow, row_id)
             if row is not None:
                 workflow = session.get(WorkflowRow, row.workflow_id)

@@ -19,7 +19,7 @@ from core.store.models import utcnow
 from core.workflows.models import WorkflowRunRow
 from core.workflows.runs import NewRun, create_run
 from core.workflows.service import webhook_workflow
-from core.workflows.state import definition_of, writing
+from core.workflows.state import definition_of
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 
@@ -56,7 +56,7 @@ def trigger_webhook(
     if idempotency_key is not None and not 0 < len(idempotency_key) <= 100:
         raise UserInputError("An idempotency key has 1-100 characters.")
     now = utcnow()
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         row = webhook_workflow(s, workflow, token)
         definition = definition_of(s, row.id, row.current_version)
         if not any(t.type == "webhook" for t in definition.triggers):

@@ -27,7 +27,7 @@ from core.workflows import engine, triggers
 from core.workflows.models import WorkflowRunRow, WorkflowStepRow, WorkflowWorkerRow
 from core.workflows.pool import Pool, ProcessPool
 from core.workflows.runs import admit_queued
-from core.workflows.state import ACTIVE_RUN, CANCELLED, QUEUED, READY, RUNNING, writing
+from core.workflows.state import ACTIVE_RUN, CANCELLED, QUEUED, READY, RUNNING
 from core.workflows.tasks.base import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class Worker:
         self._last_beat = 0.0
         self._last_reclaim = 0.0
         self._unsettled: list = []
-        with writing(services.store) as s:
+        with services.store.writing() as s:
             now = self.clock.now()
             s.add(
                 WorkflowWorkerRow(
@@ -87,7 +87,7 @@ class Worker:
     def _beat(self, now: datetime) -> None:
         """Heartbeat: renew leases of running steps; stop the ones cancelled meanwhile."""
         running = [c.step_run_id for c in self.pool.running()]
-        with writing(self.services.store) as s:
+        with self.services.store.writing() as s:
             row = s.get(WorkflowWorkerRow, self.identity.id)
             if row is not None:
                 row.last_seen, row.steps_done = now, self.steps_done
@@ -105,7 +105,7 @@ class Worker:
             self._beat(now)
             self._last_beat = moment
         if moment - self._last_reclaim >= RECLAIM_EVERY_SECONDS:
-            with writing(self.services.store) as s:
+            with self.services.store.writing() as s:
                 engine.reclaim_lost(
                     s, self.identity, now, rng=self.rng, output_limit=self.cfg.output_limit_bytes
                 )
@@ -161,7 +161,7 @@ class Worker:
         free = 0 if self.stopping else self.pool.free_slots()
         if not finished and (not free or not self._anything_to_start(now, run_id)):
             return 0
-        with writing(self.services.store) as s:
+        with self.services.store.writing() as s:
             for claim, outcome in finished:
                 engine.finish_step(
                     s,
@@ -232,7 +232,7 @@ class Worker:
         now = self.clock.now()
         running = self.pool.running()
         self.pool.close()
-        with writing(self.services.store) as s:
+        with self.services.store.writing() as s:
             for claim in running:
                 row = s.get(WorkflowStepRow, claim.step_run_id)
                 if row is not None and row.status == CANCELLED:

@@ -24,7 +24,7 @@ from core.workflows import engine, history, runs, service
 from core.workflows.definition import RetryPolicy, from_data
 from core.workflows.models import WorkflowRunRow, WorkflowStepRow, WorkflowWorkerRow
 from core.workflows.pool import InlinePool
-from core.workflows.state import retry_delay, writing
+from core.workflows.state import retry_delay
 from core.workflows.tasks.base import TASK_TYPES, Params, TaskType, register
 from core.workflows.worker import Worker
 
@@ -416,16 +416,16 @@ def test_per_workflow_and_global_concurrency_limits_hold_runs_in_the_queue(servi
     save(services, chain("one", "a", policy={"concurrency": 2}))
     save(services, chain("two", "a"))
     ids = [start(services, "one") for _ in range(3)] + [start(services, "two")]
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         assert runs.admit_queued(s, T0, max_runs=10) == [ids[0], ids[1], ids[3]]
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         assert runs.admit_queued(s, T0, max_runs=10) == []  # "one" is at 2
         status = dict(s.execute(select(WorkflowRunRow.id, WorkflowRunRow.status)).all())
     assert [status[i] for i in ids] == ["running", "running", "queued", "running"]
 
     save(services, chain("three", "a"))
     extra = start(services, "three")
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         assert runs.admit_queued(s, T0, max_runs=3) == []  # global limit: 3 running
         assert runs.admit_queued(s, T0, max_runs=4) == [extra]
 
@@ -456,7 +456,7 @@ def test_a_step_held_by_a_dead_worker_on_this_host_is_retried_at_once(services):
     save(services, data)
     run_id = start(services)
     ghost = engine.WorkerIdentity(id="w-ghost", pid=_dead_pid())
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         s.add(
             WorkflowWorkerRow(
                 id=ghost.id, hostname=ghost.hostname, pid=ghost.pid, started_at=T0, last_seen=T0
@@ -481,7 +481,7 @@ def test_a_step_held_by_a_worker_elsewhere_waits_for_its_lease_to_run_out(servic
     save(services, chain("flow", "a"))
     run_id = start(services)
     remote = engine.WorkerIdentity(id="w-remote", hostname="elsewhere", pid=1)
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         s.add(
             WorkflowWorkerRow(
                 id=remote.id, hostname="elsewhere", pid=1, started_at=T0, last_seen=T0
@@ -504,13 +504,13 @@ def test_a_late_result_from_a_claim_that_was_taken_back_is_ignored(services):
     save(services, chain("flow", "a"))
     run_id = start(services)
     me = engine.WorkerIdentity(id="w-me")
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         runs.admit_queued(s, T0, 10)
         (claim,) = engine.claim_steps(s, me, T0, 5, lease_seconds=30, default_timeout=60)
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         history_row = s.get(WorkflowStepRow, claim.step_run_id)
         history_row.claimed_by = "w-other"  # someone took it back meanwhile
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         kept = engine.finish_step(
             s,
             me,

@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 from core.errors import PermissionDenied, UserInputError
 from core.workflows import history, runs, service, triggers
 from core.workflows.models import WorkflowRunRow, WorkflowTriggerRow
-from core.workflows.state import writing
 from core.workflows.webhook import trigger_webhook
 from tests.unit.test_workflows_engine import (
     SYSTEM,
@@ -64,7 +63,7 @@ def test_a_lost_scheduler_update_still_cannot_fire_a_time_twice(services):
     save(services, chain("flow", "a", triggers=[{"type": "cron", "cron": "0 * * * *"}]), now=start)
     report = triggers.tick(services, utc(2026, 6, 1, 13, 0, 5))
     assert len(report.fired) == 1
-    with writing(services.store) as s:  # as if a crashed worker had not saved its progress
+    with services.store.writing() as s:  # as if a crashed worker had not saved its progress
         s.execute(update(WorkflowTriggerRow).values(last_fired=start, next_due=start))
     assert triggers.tick(services, utc(2026, 6, 1, 13, 0, 6)).fired == ()
     assert len(scheduled(services)) == 1
@@ -266,7 +265,7 @@ def test_a_token_needs_a_webhook_trigger(services):
 
 def test_create_run_returns_none_for_a_repeated_key(services):
     save(services, chain("flow", "a"))
-    with writing(services.store) as s:
+    with services.store.writing() as s:
         from core.workflows.models import WorkflowRow
 
         workflow = s.scalar(select(WorkflowRow))
