@@ -43,26 +43,6 @@ def group_audience(
     return grounding.audience_from_group(duckdb_cursor(), _dataset, column, value)
 
 
-def has_products(dataset: Dataset) -> bool:
-    """Whether copy can be grounded on this dataset's products."""
-    return bool(dataset.column_for("product") or dataset.column_for("sku"))
-
-
-def best_product_dataset(datasets: list[Dataset]) -> Dataset | None:
-    """The dataset that best describes products: a name, a price, 'product' in its name."""
-    scored = [
-        (
-            2 * bool(d.column_for("product"))
-            + bool(d.column_for("price"))
-            + ("product" in d.name.lower()),
-            d,
-        )
-        for d in datasets
-        if has_products(d)
-    ]
-    return max(scored, key=lambda pair: pair[0])[1] if scored else None
-
-
 def pick_product(dataset: Dataset, *, key: str) -> grounding.ProductFacts | None:
     """A product selectbox over the dataset (in the sidebar); its facts."""
     roles = tuple(dataset.roles.items())
@@ -142,7 +122,7 @@ def show(
     key: str = "copy_gen",
 ) -> None:
     """Inputs and the Generate button, then the current batch of variants."""
-    if not has_products(dataset):
+    if not grounding.has_products(dataset):
         dataset_picker.require_roles(dataset, ["product"], "Writing product copy")
         return
     if product is None:

@@ -19,7 +19,7 @@ from components import (
 )
 from components.resources import services
 from core.auth.roles import Role
-from core.copy import experiment_store, library, scoring
+from core.copy import experiment_store, grounding, library, scoring
 from core.copy.content_types import CONTENT_TYPES
 from core.copy.studio import CopyStudio
 
@@ -39,13 +39,13 @@ st.caption(
 # --- sidebar: where products come from, then what to write ---------------------------
 if DATASET_KEY not in st.session_state:
     # Start on the best product table (name, price), not the first dataset alphabetically.
-    best = copy_generate.best_product_dataset(svc.catalog.datasets(user))
+    best = grounding.best_product_dataset(svc.catalog.datasets(user))
     if best is not None:
         dataset_picker.select_next(best.name, key=DATASET_KEY)
 dataset = dataset_picker.show(user, key=DATASET_KEY, with_versions=False)
 with st.sidebar:
     product = None
-    if dataset is not None and copy_generate.has_products(dataset) and user.can(Role.ANALYST):
+    if dataset is not None and grounding.has_products(dataset) and user.can(Role.ANALYST):
         with errors.shown():
             product = copy_generate.pick_product(dataset, key="copy_product")
     labels = {key: ct.label for key, ct in CONTENT_TYPES.items()}

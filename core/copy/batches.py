@@ -11,25 +11,22 @@ from typing import Any
 
 from core.auth.roles import User
 from core.copy import library, scoring
+from core.copy.grounding import best_product_dataset
 from core.copy.providers import GenerationRequest
 from core.copy.voices import BrandVoice
 from core.errors import UserInputError
 from core.services import Services
 
-SAMPLE_PRODUCTS = "sample_products"
-
 
 def product_dataset(services: Services, user: User) -> str:
-    """The catalog dataset products come from when none is named (the sample one first)."""
-    datasets = services.catalog.datasets(user)
-    with_products = [d for d in datasets if d.column_for("product") or d.column_for("sku")]
-    preferred = [d for d in with_products if d.name == SAMPLE_PRODUCTS] + with_products
-    if not preferred:
+    """The catalog dataset products come from when none is named (as the page picks it)."""
+    best = best_product_dataset(services.catalog.datasets(user))
+    if best is None:
         raise UserInputError(
             "No dataset has a Product or SKU column: give --dataset, or load the sample "
             "company with `python -m core sample load`."
         )
-    return preferred[0].name
+    return best.name
 
 
 def variant_json(draft, score: scoring.TextScore) -> dict[str, Any]:

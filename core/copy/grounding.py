@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -334,3 +334,23 @@ def saved_segments(store, user) -> dict[str, Audience]:
             label = f"{run.name}: {audience.name}"
             found[label] = replace(audience, source=f"segmentation run {run.name} ({run.dataset})")
     return found
+
+
+def has_products(dataset: Dataset) -> bool:
+    """Whether copy can be grounded on this dataset's products."""
+    return bool(dataset.column_for("product") or dataset.column_for("sku"))
+
+
+def best_product_dataset(datasets: Sequence[Dataset]) -> Dataset | None:
+    """The dataset that best describes products: a name, a price, 'product' in its name."""
+    scored = [
+        (
+            2 * bool(d.column_for("product"))
+            + bool(d.column_for("price"))
+            + ("product" in d.name.lower()),
+            d,
+        )
+        for d in datasets
+        if has_products(d)
+    ]
+    return max(scored, key=lambda pair: pair[0])[1] if scored else None

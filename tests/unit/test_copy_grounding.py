@@ -210,3 +210,16 @@ def test_segments_of_saved_segmentation_runs_become_audiences(catalog, services)
         "$940 spent each on average",
     )
     assert audience.source == "segmentation run Spring (customers)"
+
+
+def test_the_page_cli_and_workflow_step_pick_the_same_products_dataset(services):
+    from core.copy.batches import product_dataset
+    from core.data.samples import load_sample
+
+    system = User.system()
+    with pytest.raises(UserInputError, match="No dataset has a Product or SKU column"):
+        product_dataset(services, system)
+    assert grounding.best_product_dataset(services.catalog.datasets(system)) is None
+    load_sample(services.catalog, system)  # orders also name products and prices
+    best = grounding.best_product_dataset(services.catalog.datasets(system))
+    assert best.name == product_dataset(services, system) == "sample_products"
