@@ -11,7 +11,7 @@ import streamlit as st
 from components.resources import services
 from core.auth.roles import User
 from core.data.samples import SAMPLE_PREFIX
-from core.forecasting.runs import SavedRun
+from core.forecasting import runs as forecast_runs
 from core.supply_chain import carbon, demand, inputs, risks, scenarios, simulation, suppliers
 from core.supply_chain.carbon import FactorTable
 from core.supply_chain.demand import DemandForecast
@@ -108,15 +108,15 @@ def emissions(sources: Sources, table: FactorTable, _data: SupplyInputs) -> carb
 FAST = "Fast model set (every SKU)"
 
 
-def demand_source(user: User, data: SupplyInputs, freq: str) -> SavedRun | None:
-    """The sidebar's demand choice: None for the fast set, else a saved forecast run."""
+def demand_source(user: User, data: SupplyInputs, freq: str) -> int | None:
+    """The sidebar's demand choice: None for the fast set, else a saved forecast run's id."""
     found = data.origin_of("orders", "sku")
     if found is None:
         return None
     run = demand.find_saved_run(services().store, user, *found, freq)
     if run is None:
         return None
-    saved = f"Saved forecast run “{run.info.name}” ({run.info.created_at:%Y-%m-%d})"
+    saved = f"Saved forecast run “{run.name}” ({run.created_at:%Y-%m-%d})"
     with st.sidebar:
         choice = st.radio(
             "Demand from",
@@ -125,7 +125,7 @@ def demand_source(user: User, data: SupplyInputs, freq: str) -> SavedRun | None:
             help="A weekly forecast per SKU saved on the Forecasts page can stand in for "
             "the fast models; SKUs it does not cover use the fast set.",
         )
-    return None if choice == FAST else run
+    return None if choice == FAST else run.id
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -135,10 +135,11 @@ def forecast(
     horizon: int,
     _data: SupplyInputs,
     run_id: int | None = None,
-    _saved: SavedRun | None = None,
+    _user: User | None = None,
 ) -> DemandForecast:
     """Demand per SKU: the fast model set, or the saved run `run_id` where it has the SKU."""
-    return demand.forecast_demand(_data.orders, freq=freq, horizon=horizon, saved_run=_saved)
+    saved = None if run_id is None else forecast_runs.get_run(services().store, _user, run_id)
+    return demand.forecast_demand(_data.orders, freq=freq, horizon=horizon, saved_run=saved)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -147,10 +148,10 @@ def policy(
     settings: PolicySettings,
     _data: SupplyInputs,
     run_id: int | None = None,
-    _saved: SavedRun | None = None,
+    _user: User | None = None,
 ) -> PolicyResult:
     """The inventory policy of these inputs and settings."""
-    found = forecast(sources, settings.freq, settings.horizon, _data, run_id, _saved)
+    found = forecast(sources, settings.freq, settings.horizon, _data, run_id, _user)
     return compute_policy(_data, found, settings)
 
 
@@ -162,10 +163,10 @@ def compare(
     table: FactorTable,
     _data: SupplyInputs,
     run_id: int | None = None,
-    _saved: SavedRun | None = None,
+    _user: User | None = None,
 ) -> scenarios.Comparison:
     """Base case and scenario side by side."""
-    demand_forecast = forecast(sources, settings.freq, settings.horizon, _data, run_id, _saved)
+    demand_forecast = forecast(sources, settings.freq, settings.horizon, _data, run_id, _user)
     return scenarios.compare(_data, demand_forecast, scenario, settings, factor_table=table)
 
 

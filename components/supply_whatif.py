@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components import errors, supply_data
-from core.forecasting.runs import SavedRun
+from core.auth.roles import User
 from core.supply_chain import carbon, scenarios
 from core.supply_chain.carbon import FactorTable
 from core.supply_chain.inputs import SupplyInputs
@@ -71,7 +71,8 @@ def show(
     table: FactorTable,
     names: dict[str, str],
     *,
-    saved: SavedRun | None = None,
+    run_id: int | None = None,
+    user: User | None = None,
     key: str = "supply_whatif",
 ) -> None:
     """The scenario form, then the comparison."""
@@ -81,8 +82,7 @@ def show(
         return
     result = None
     with errors.shown(), st.spinner("Recomputing the policy…"):
-        run_id = None if saved is None else saved.info.id
-        result = supply_data.compare(sources, scenario, settings, table, data, run_id, saved)
+        result = supply_data.compare(sources, scenario, settings, table, data, run_id, user)
     if result is None:
         return
     st.markdown(f"**Scenario:** {scenario.describe()}")

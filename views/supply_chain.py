@@ -66,10 +66,9 @@ with st.sidebar:
 settings = PolicySettings(
     service_level=float(level), fill_rate=fill_rate, review_period=float(review)
 )
-saved_run = None
+run_id = None
 with errors.shown():
-    saved_run = supply_data.demand_source(user, data, settings.freq)
-run_id = None if saved_run is None else saved_run.info.id
+    run_id = supply_data.demand_source(user, data, settings.freq)
 country_table = preferences.country_table(store, user)
 required = preferences.required_certifications(store, user)
 factors = carbon_tables.current(store, user)
@@ -84,7 +83,7 @@ def missing(view: str) -> bool:
 policy = assessment = emissions = None
 with errors.shown(), st.spinner("Computing the inventory policy and risks…"):
     if inputs.ready_for(data, "policy"):
-        policy = supply_data.policy(sources, settings, data, run_id, saved_run)
+        policy = supply_data.policy(sources, settings, data, run_id, user)
     if inputs.ready_for(data, "risks") or inputs.ready_for(data, "suppliers"):
         assessment = supply_data.assessment(
             sources, settings, tuple(sorted(country_table.items())), required, data,
@@ -142,7 +141,7 @@ with tabs["Risk register"]:
     supply_register.admin_tables(user)
 with tabs["What-if"]:
     if not missing("scenarios"):
-        supply_whatif.show(sources, data, settings, factors, names, saved=saved_run)
+        supply_whatif.show(sources, data, settings, factors, names, run_id=run_id, user=user)
 with tabs["Carbon"]:
     supply_carbon.factor_editor(user, factors)
     if not missing("carbon") and emissions is not None:

@@ -40,6 +40,7 @@ class RunSummary:
     created_by: str
     created_at: datetime
     summary: dict[str, Any]
+    source: dict[str, Any]  # the columns it was made from (date_col, value_col, id_col)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ def _summary(row: ForecastRunRow) -> RunSummary:
         created_by=row.created_by,
         created_at=as_utc(row.created_at),
         summary=dict(row.summary or {}),
+        source=dict(row.source or {}),
     )
 
 

@@ -34,7 +34,7 @@ from core.auth.roles import User
 from core.errors import UserInputError
 from core.forecasting import frequency
 from core.forecasting.frequency import Frequency
-from core.forecasting.runs import SavedRun, get_run, list_runs
+from core.forecasting.runs import RunSummary, SavedRun, list_runs
 from core.store import Store
 from core.supply_chain import fast_models
 
@@ -302,18 +302,19 @@ def forecast_demand(
 
 def find_saved_run(
     store: Store, user: User, dataset: str, sku_column: str, freq: str = "W"
-) -> SavedRun | None:
-    """The newest saved forecast run of `dataset` per SKU at `freq`, if any.
+) -> RunSummary | None:
+    """The newest saved forecast run of `dataset` per SKU at `freq`, if any (its summary).
 
     Runs are saved on the Forecasts page or with `python -m core forecast --save`; one
     forecast per SKU column of the orders at the policy's period can stand in for the
     fast model set (its error then comes from the run's calibrated 95% interval).
     """
     wanted = resolve_freq(freq).name
-    for summary in list_runs(store, user, dataset=dataset):
-        if summary.freq != wanted:
-            continue
-        run = get_run(store, user, summary.id)
-        if run.source.get("id_col") == sku_column:
-            return run
-    return None
+    return next(
+        (
+            run
+            for run in list_runs(store, user, dataset=dataset)
+            if run.freq == wanted and run.source.get("id_col") == sku_column
+        ),
+        None,
+    )
