@@ -95,15 +95,21 @@ with errors.shown(), st.spinner("Computing the inventory policy and risks…"):
 with st.container(horizontal=True):
     if policy is not None:
         table = policy.table
+        # A SKU without lead time or stock on hand has no probability: say so, not "safe".
+        unknown = int(table["stockout_probability"].isna().sum())
         at_risk = int((table["stockout_probability"] >= 0.5).sum())
         st.metric(
             "SKUs likely to stock out", f"{at_risk:,} of {len(table):,}", border=True,
-            help="Stock-out before an order placed now arrives is likelier than not.",
+            help="Stock-out before an order placed now arrives is likelier than not"
+            + (f"; {unknown:,} SKUs lack lead time or stock on hand and are not counted."
+               if unknown else "."),
         )  # fmt: skip
         orders = policy.recommended_orders
+        planned = bool(table["order_up_to"].notna().any())
         st.metric(
             "Orders to place", f"{len(orders):,}", border=True,
-            help=f"Worth {orders['order_value'].sum():,.0f} at unit cost.",
+            help=f"Worth {orders['order_value'].sum():,.0f} at unit cost." if planned
+            else "None can be planned without lead times.",
         )  # fmt: skip
     if assessment is not None:
         high = sum(r.score >= HIGH_RISK for r in assessment.risks)

@@ -218,3 +218,24 @@ def test_a_fill_rate_target_replaces_the_cycle_service_level(app_as, sample):
     at.slider(key="supply_fill_rate").set_value(0.999).run()
     assert not at.exception and not at.error
     assert int(metrics(at)["Orders to place"]) >= int(before)
+
+
+def test_orders_alone_say_which_skus_the_cards_cannot_count(app_as, services):
+    orders = pd.DataFrame(
+        {
+            "order_date": pd.date_range("2025-01-01", periods=200, freq="D").repeat(2),
+            "sku": ["A", "B"] * 200,
+            "quantity": [3, 1] * 200,
+        }
+    )
+    services.catalog.ingest_frame(SYSTEM, orders, "orders", "test")
+    at = app_as(Role.ANALYST, PAGE)
+    assert not at.exception and not at.error
+    helps = {m.label: m.proto.help for m in at.metric}
+    assert (
+        "2 SKUs lack lead time or stock on hand and are not counted"
+        in helps["SKUs likely to stock out"]
+    )
+    assert helps["Orders to place"] == "None can be planned without lead times."
+    shown = " ".join(texts(at.caption) + texts(at.warning))
+    assert "Without lead times" in shown and "Needs shipments" in shown
