@@ -93,10 +93,7 @@ class _Ticker:
             return
         try:
             self._last = time.monotonic()
-            if rollouts.any_running(store):
-                rollouts.tick(store, utcnow())
-        except Exception:  # a failed tick is retried on the next call; never fail the device
-            log.exception("rollout tick failed")
+            rollouts.tick_if_running(store, utcnow())  # logs a failure; the next call retries
         finally:
             self._lock.release()
 
