@@ -12,7 +12,6 @@ devices call in even where no workflow worker runs.
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 import time
 from typing import Annotated, Any
@@ -32,7 +31,6 @@ from core.fleet.service_accounts import Principal
 from core.integrations.breaker import BREAKERS
 from core.store.models import utcnow
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["models"])
 Me = Annotated[DeviceIdentity, Depends(device)]
 Caller = Annotated[Principal, Depends(service(INFER_SCOPE))]
