@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from core.api import automation, devices, webhooks
+from core.api import automation, devices, models_routes, webhooks
 from core.api.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from core.api.ratelimit import TokenBucketLimiter
 from core.api.security import ApiContext
@@ -111,6 +111,7 @@ def create_app(
         return {"status": "ok"}
 
     app.include_router(devices.router)
+    app.include_router(models_routes.router)
     app.include_router(automation.router)
     app.include_router(webhooks.router)
     if fleet.cors_origins:

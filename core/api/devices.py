@@ -124,7 +124,3 @@ async def rotate(request: Request, me: Me) -> schemas.CredentialOut:
         devices.rotate_credential, ctx.services.store, ctx.hasher, me
     )
     return schemas.CredentialOut(credential=credential)
-
-
-# Model reports and inference routing are served with the device endpoints.
-router.routes.extend(models_routes.router.routes)
